@@ -1,0 +1,357 @@
+//! The command line: `scenebrush [models|render|compare]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::inference::{Generator, ProviderPreference, init_runtime, planned_provider};
+use crate::io::{GridCell, ImageFormat, compare_grid, load_label_png_for, save_image};
+use crate::models::{ModelPackage, ModelRegistry, PackageStatus, default_model_dirs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scenebrush",
+    version,
+    about = "Paint a semantic layout and synthesize a photo from it (SPADE, CC-FPSE via ONNX Runtime).",
+    after_help = "Without a subcommand the GUI opens. Set RUST_LOG=info for details, \
+                  ORT_DYLIB_PATH to choose the ONNX Runtime library, SCENEBRUSH_MODELS to add model folders."
+)]
+pub struct Cli {
+    /// Scan this folder for model packages instead of the default folders (repeatable)
+    #[arg(long = "models-dir", value_name = "DIR", global = true)]
+    pub models_dirs: Vec<PathBuf>,
+    /// Execution provider: auto, cpu, cuda, tensorrt, directml, coreml
+    #[arg(long, value_name = "NAME", default_value = "auto", global = true)]
+    pub provider: ProviderPreference,
+    /// Label map to open in the GUI
+    #[arg(long, value_name = "FILE.png")]
+    pub labels: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the model packages found, with their status
+    Models,
+    /// Synthesize one image from a label map
+    Render(RenderArgs),
+    /// Render a label map with several models and save them side by side with captions
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Model id (see `scenebrush models`)
+    #[arg(long)]
+    pub model: String,
+    /// Label map PNG: class ids (8-bit grayscale/palette) or the model's class colours
+    #[arg(long, value_name = "FILE.png")]
+    pub labels: PathBuf,
+    /// Seed of the style noise z
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output image (.png, .jpg)
+    #[arg(short, long, value_name = "OUT.png")]
+    pub output: PathBuf,
+    /// Overwrite the output if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Model ids, comma-separated (at least two)
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub models: Vec<String>,
+    /// Label map PNG: class ids (8-bit grayscale/palette) or the models' class colours
+    #[arg(long, value_name = "FILE.png")]
+    pub labels: PathBuf,
+    /// Seed of the style noise z (the same for every model)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output grid image (.png, .jpg)
+    #[arg(short, long, value_name = "GRID.png")]
+    pub output: PathBuf,
+    /// Overwrite the output if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl Cli {
+    /// The model folders to scan: `--models-dir` if given, else the defaults.
+    pub fn model_dirs(&self) -> Vec<PathBuf> {
+        if self.models_dirs.is_empty() {
+            default_model_dirs()
+        } else {
+            self.models_dirs.clone()
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let dirs = cli.model_dirs();
+    match &cli.command {
+        None => crate::ui::run_app(crate::ui::AppArgs {
+            model_dirs: dirs,
+            labels: cli.labels.clone(),
+            provider: cli.provider,
+        }),
+        Some(Command::Models) => list_models(&dirs, cli.provider),
+        Some(Command::Render(args)) => render(&dirs, cli.provider, args),
+        Some(Command::Compare(args)) => compare(&dirs, cli.provider, args),
+    }
+}
+
+fn dirs_text(dirs: &[PathBuf]) -> String {
+    dirs.iter()
+        .map(|d| d.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list_models(dirs: &[PathBuf], pref: ProviderPreference) -> anyhow::Result<()> {
+    let runtime = init_runtime();
+    let registry = ModelRegistry::scan(dirs);
+    match &runtime {
+        Ok(rt) => println!(
+            "ONNX Runtime {} ({})",
+            rt.version,
+            rt.library_path.display()
+        ),
+        Err(e) => eprintln!("error: {e}"),
+    }
+    println!("model folders: {}", dirs_text(dirs));
+    if registry.entries.is_empty() {
+        println!("no model packages found");
+    } else {
+        let provider = if runtime.is_ok() {
+            planned_provider(pref)
+        } else {
+            "-".into()
+        };
+        let rows: Vec<[String; 8]> = registry
+            .entries
+            .iter()
+            .map(|e| {
+                let m = e.package.as_ref().map(|p| &p.meta);
+                let status = match &e.status {
+                    PackageStatus::Available => "available".to_string(),
+                    PackageStatus::Unavailable { reason } => format!("unavailable: {reason}"),
+                };
+                [
+                    e.id.clone(),
+                    m.map_or("-".into(), |m| m.name.clone()),
+                    m.map_or("-".into(), |m| m.kind.to_string()),
+                    m.map_or("-".into(), |m| m.architecture.clone()),
+                    m.and_then(|m| m.discriminator.clone())
+                        .unwrap_or("-".into()),
+                    m.map_or("-".into(), |m| format!("{}x{}", m.width, m.height)),
+                    if e.is_available() {
+                        e.provider.clone().unwrap_or_else(|| provider.clone())
+                    } else {
+                        "-".into()
+                    },
+                    status,
+                ]
+            })
+            .collect();
+        let header = [
+            "ID", "NAME", "KIND", "ARCH", "DISC", "SIZE", "PROVIDER", "STATUS",
+        ];
+        let mut widths = header.map(str::len);
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i + 1 == cells.len() {
+                    s.push_str(c);
+                } else {
+                    s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                }
+            }
+            println!("{}", s.trim_end());
+        };
+        line(&header.map(String::from));
+        for r in &rows {
+            line(r);
+        }
+    }
+    runtime
+        .map(|_| ())
+        .context("models cannot run without ONNX Runtime")
+}
+
+/// Finds an available package by id, with an actionable error otherwise.
+fn find_package(
+    registry: &ModelRegistry,
+    id: &str,
+    dirs: &[PathBuf],
+) -> anyhow::Result<ModelPackage> {
+    match registry.get(id) {
+        Some(e) => match (&e.status, &e.package) {
+            (PackageStatus::Available, Some(p)) => Ok(p.clone()),
+            (PackageStatus::Unavailable { reason }, _) => {
+                bail!("model {id:?} is unavailable: {reason}")
+            }
+            (PackageStatus::Available, None) => bail!("model {id:?} has no package"),
+        },
+        None => {
+            let ids = registry.available_ids();
+            let known = if ids.is_empty() {
+                "no models are available there".to_string()
+            } else {
+                format!("available: {}", ids.join(", "))
+            };
+            bail!(
+                "unknown model {id:?} in {} ({known}); run `scenebrush models` to list them",
+                dirs_text(dirs)
+            )
+        }
+    }
+}
+
+/// Fails early (before any inference) when the output cannot be written.
+fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
+    ImageFormat::from_path(path)?;
+    if !force && path.exists() {
+        bail!(
+            "{} already exists; choose another name or pass --force to overwrite it",
+            path.display()
+        );
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent
+        && !dir.is_dir()
+    {
+        bail!(
+            "the folder {} does not exist; create it first",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn check_labels_file(path: &Path) -> anyhow::Result<()> {
+    if !path.is_file() {
+        bail!(
+            "label map {} does not exist; give a PNG of class ids or class colours \
+             (examples in assets/layouts/)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+struct Rendered {
+    image: image::RgbaImage,
+    ms: f64,
+    provider: String,
+}
+
+fn render_one(
+    package: &ModelPackage,
+    labels: &Path,
+    seed: u64,
+    pref: ProviderPreference,
+) -> anyhow::Result<Rendered> {
+    let map = load_label_png_for(labels, &package.meta)?;
+    init_runtime()?;
+    let mut generator = Generator::load(package, pref)
+        .with_context(|| format!("model {:?} cannot be loaded", package.meta.id))?;
+    for note in &generator.provider().notes {
+        tracing::info!("{}: {note}", package.meta.id);
+    }
+    let start = Instant::now();
+    let image = generator.generate(&map, seed)?;
+    Ok(Rendered {
+        image,
+        ms: start.elapsed().as_secs_f64() * 1e3,
+        provider: generator.provider().used.clone(),
+    })
+}
+
+fn render(dirs: &[PathBuf], pref: ProviderPreference, args: &RenderArgs) -> anyhow::Result<()> {
+    check_output(&args.output, args.force)?;
+    check_labels_file(&args.labels)?;
+    let registry = ModelRegistry::scan_metadata(dirs);
+    let package = find_package(&registry, &args.model, dirs)?;
+    let r = render_one(&package, &args.labels, args.seed, pref)?;
+    save_image(&args.output, &r.image, args.force)?;
+    println!(
+        "wrote {} ({}x{}) with {} on {}, seed {}, {:.1} ms",
+        args.output.display(),
+        r.image.width(),
+        r.image.height(),
+        package.meta.id,
+        r.provider,
+        args.seed,
+        r.ms
+    );
+    Ok(())
+}
+
+fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> anyhow::Result<()> {
+    let ids: Vec<&str> = args
+        .models
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if ids.len() < 2 {
+        bail!(
+            "compare needs at least two model ids (--models a,b); use `scenebrush render` for one"
+        );
+    }
+    check_output(&args.output, args.force)?;
+    check_labels_file(&args.labels)?;
+    let registry = ModelRegistry::scan_metadata(dirs);
+    let packages = ids
+        .iter()
+        .map(|id| find_package(&registry, id, dirs))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let first = &packages[0].meta;
+    let layout = load_label_png_for(&args.labels, first)?;
+    let file_name = args.labels.file_name().map_or_else(
+        || args.labels.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut cells = vec![GridCell {
+        image: layout.to_color_image(&first.palette()),
+        caption: vec!["Layout".into(), file_name],
+    }];
+    for package in &packages {
+        let m = &package.meta;
+        let r = render_one(package, &args.labels, args.seed, pref)?;
+        cells.push(GridCell {
+            image: r.image,
+            caption: vec![
+                m.name.clone(),
+                format!(
+                    "{} · disc {}",
+                    m.architecture,
+                    m.discriminator.as_deref().unwrap_or("-")
+                ),
+                format!("{:.0} ms on {} · seed {}", r.ms, r.provider, args.seed),
+            ],
+        });
+    }
+    let grid = compare_grid(&cells);
+    save_image(&args.output, &grid, args.force)?;
+    println!(
+        "wrote {} ({}x{}): {} with seed {}",
+        args.output.display(),
+        grid.width(),
+        grid.height(),
+        ids.join(", "),
+        args.seed
+    );
+    Ok(())
+}

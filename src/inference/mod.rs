@@ -1,0 +1,16 @@
+//! ONNX Runtime: library discovery, execution providers, sessions, tensors and the
+//! latest-wins background worker.
+mod providers;
+mod runtime;
+mod session;
+mod tensor;
+mod worker;
+
+pub use providers::{ProviderPreference, ProviderReport, planned_provider};
+pub use runtime::{
+    MIN_ORT_MINOR, ORT_DYLIB_ENV, RuntimeError, RuntimeInfo, find_library, init_runtime,
+    library_file_name, library_search_dirs,
+};
+pub use session::{Generator, InferenceError, LoadTimings, check_package};
+pub use tensor::{image_from_tensor, label_tensor_from_map, z_from_seed};
+pub use worker::{InferenceWorker, RenderRequest, WorkerEvent};

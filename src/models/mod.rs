@@ -1,0 +1,19 @@
+//! Model packages (docs/model-package.md): metadata, validation, scanning.
+mod meta;
+mod package;
+mod registry;
+
+pub use meta::{
+    ARCHITECTURES, ClassInfo, DISCRIMINATORS, Metrics, ModelKind, ModelMeta, PACKAGE_FORMAT,
+    SIZE_MULTIPLE,
+};
+pub use package::{ENCODER_FILE, METADATA_FILE, ModelPackage, NETWORK_FILE, PackageError};
+pub use registry::{
+    MODELS_ENV, ModelRegistry, PackageStatus, RegistryEntry, default_model_dirs, user_models_dir,
+};
+
+/// A valid CamVid-like model.json (12 classes, 192x256, z_dim 8) for unit tests.
+#[cfg(test)]
+pub(crate) fn meta_tests_json() -> String {
+    meta::tests::camvid_json("")
+}

@@ -1,0 +1,272 @@
+use std::path::{Path, PathBuf};
+
+use super::meta::ModelKind;
+use super::package::{METADATA_FILE, ModelPackage, NETWORK_FILE, PackageError};
+
+/// Environment variable with extra model folders (separated like PATH).
+pub const MODELS_ENV: &str = "SCENEBRUSH_MODELS";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageStatus {
+    Available,
+    Unavailable { reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct RegistryEntry {
+    pub dir: PathBuf,
+    /// The package's id, or its folder name when model.json cannot be read.
+    pub id: String,
+    pub package: Option<ModelPackage>,
+    pub status: PackageStatus,
+    /// The execution provider it runs on, once a session exists.
+    pub provider: Option<String>,
+}
+
+impl RegistryEntry {
+    pub fn is_available(&self) -> bool {
+        self.status == PackageStatus::Available && self.package.is_some()
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match &self.status {
+            PackageStatus::Available => None,
+            PackageStatus::Unavailable { reason } => Some(reason),
+        }
+    }
+}
+
+/// All packages found in the model folders, usable or not.
+#[derive(Debug, Clone, Default)]
+pub struct ModelRegistry {
+    pub entries: Vec<RegistryEntry>,
+    /// The folders scanned, in order.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Package folders directly inside `dir`, sorted by name (hidden folders skipped).
+fn package_dirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_dir()
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    dirs.sort();
+    // A folder given directly as a package (has model.json) is one package, not a parent.
+    if dir.join(METADATA_FILE).is_file() || dir.join(NETWORK_FILE).is_file() {
+        return vec![dir.to_path_buf()];
+    }
+    dirs
+}
+
+/// The id a broken package declares, if its model.json is at least JSON with an id.
+fn id_hint(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(METADATA_FILE)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("id")?
+        .as_str()
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+}
+
+impl ModelRegistry {
+    /// Reads every package in `dirs` and opens each network with ONNX Runtime to check that its
+    /// inputs and outputs match its metadata. Broken packages are kept as unavailable entries
+    /// with the reason; the first package of an id wins.
+    pub fn scan(dirs: &[PathBuf]) -> ModelRegistry {
+        let mut reg = Self::scan_metadata(dirs);
+        for entry in &mut reg.entries {
+            if let (PackageStatus::Available, Some(package)) = (&entry.status, &entry.package)
+                && let Err(e) = crate::inference::check_package(package)
+            {
+                entry.status = PackageStatus::Unavailable {
+                    reason: e.to_string(),
+                };
+            }
+        }
+        reg
+    }
+
+    /// Like [`ModelRegistry::scan`] without opening the networks (no ONNX Runtime needed).
+    pub fn scan_metadata(dirs: &[PathBuf]) -> ModelRegistry {
+        let mut reg = ModelRegistry {
+            entries: Vec::new(),
+            dirs: dirs.to_vec(),
+        };
+        for dir in crate::paths::dedup_paths(dirs.to_vec()) {
+            for pkg_dir in package_dirs(&dir) {
+                let folder_name = pkg_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let entry = match ModelPackage::load(&pkg_dir) {
+                    Ok(package) => {
+                        let id = package.meta.id.clone();
+                        let status = match reg.get(&id).filter(|e| e.package.is_some()) {
+                            Some(first) => PackageStatus::Unavailable {
+                                reason: PackageError::Duplicate {
+                                    id: id.clone(),
+                                    first: first.dir.clone(),
+                                }
+                                .to_string(),
+                            },
+                            None => PackageStatus::Available,
+                        };
+                        let package = (status == PackageStatus::Available).then_some(package);
+                        RegistryEntry {
+                            dir: pkg_dir,
+                            id,
+                            package,
+                            status,
+                            provider: None,
+                        }
+                    }
+                    Err(e) => RegistryEntry {
+                        id: id_hint(&pkg_dir).unwrap_or(folder_name),
+                        dir: pkg_dir,
+                        package: None,
+                        status: PackageStatus::Unavailable {
+                            reason: e.to_string(),
+                        },
+                        provider: None,
+                    },
+                };
+                reg.entries.push(entry);
+            }
+        }
+        reg
+    }
+
+    /// Usable packages, in scan order.
+    pub fn available(&self) -> impl Iterator<Item = &ModelPackage> {
+        self.entries
+            .iter()
+            .filter(|e| e.is_available())
+            .filter_map(|e| e.package.as_ref())
+    }
+
+    /// Usable generators, in scan order.
+    pub fn generators(&self) -> impl Iterator<Item = &ModelPackage> {
+        self.available()
+            .filter(|p| p.meta.kind == ModelKind::Generator)
+    }
+
+    /// The first entry with this id (available or not).
+    pub fn get(&self, id: &str) -> Option<&RegistryEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id && e.package.is_some())
+            .or_else(|| self.entries.iter().find(|e| e.id == id))
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut RegistryEntry> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.id == id && e.package.is_some())
+            .or_else(|| self.entries.iter().position(|e| e.id == id))?;
+        self.entries.get_mut(i)
+    }
+
+    /// Ids of the usable packages, for messages.
+    pub fn available_ids(&self) -> Vec<String> {
+        self.available().map(|p| p.meta.id.clone()).collect()
+    }
+}
+
+/// The per-user models folder (e.g. ~/.local/share/scenebrush/models on Linux).
+pub fn user_models_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "SceneBrush").map(|d| d.data_dir().join("models"))
+}
+
+/// The folders scanned at start-up: `models/` of the app (beside the executable or in the
+/// project checkout), the per-user folder, then the folders in `$SCENEBRUSH_MODELS`.
+pub fn default_model_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = crate::paths::find_app_dir("models") {
+        dirs.push(d);
+    }
+    if let Some(d) = user_models_dir() {
+        dirs.push(d);
+    }
+    if let Some(v) = std::env::var_os(MODELS_ENV) {
+        dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+    }
+    crate::paths::dedup_paths(dirs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::meta::tests::camvid_json;
+
+    fn write_pkg(root: &Path, folder: &str, json: &str, onnx: bool) -> PathBuf {
+        let d = root.join(folder);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join("model.json"), json).expect("write json");
+        if onnx {
+            std::fs::write(d.join("model.onnx"), b"not really onnx").expect("write onnx");
+        }
+        d
+    }
+
+    #[test]
+    fn metadata_scan_lists_broken_packages_with_reasons() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        write_pkg(root, "a-good", &camvid_json(""), true);
+        write_pkg(root, "b-bad-json", "{ nope", true);
+        write_pkg(
+            root,
+            "c-no-onnx",
+            &camvid_json("").replace("\"id\": \"t\"", "\"id\": \"c\""),
+            false,
+        );
+        write_pkg(root, "d-dup", &camvid_json(""), true);
+        std::fs::create_dir_all(root.join("e-empty")).expect("mkdir");
+        std::fs::create_dir_all(root.join(".hidden")).expect("mkdir");
+        std::fs::write(root.join("README.md"), "not a package").expect("write");
+
+        let reg = ModelRegistry::scan_metadata(&[root.to_path_buf(), root.join("missing")]);
+        let ids: Vec<&str> = reg.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["t", "b-bad-json", "c", "t", "e-empty"]);
+        assert!(reg.entries[0].is_available());
+        let reason = |i: usize| reg.entries[i].reason().unwrap_or_default().to_string();
+        assert!(
+            reason(1).contains("b-bad-json/model.json is not valid JSON"),
+            "{}",
+            reason(1)
+        );
+        assert!(
+            reason(2).contains("c-no-onnx/model.onnx is missing"),
+            "{}",
+            reason(2)
+        );
+        assert!(reason(3).contains("already provided by"), "{}", reason(3));
+        assert!(
+            reason(4).contains("e-empty/model.json is missing"),
+            "{}",
+            reason(4)
+        );
+        assert_eq!(reg.available_ids(), ["t"]);
+        assert_eq!(reg.get("t").map(|e| e.dir.ends_with("a-good")), Some(true));
+        assert!(reg.get("zzz").is_none());
+    }
+
+    #[test]
+    fn a_package_folder_can_be_given_directly() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = write_pkg(tmp.path(), "one", &camvid_json(""), true);
+        let reg = ModelRegistry::scan_metadata(std::slice::from_ref(&d));
+        assert_eq!(reg.available_ids(), ["t"]);
+    }
+}

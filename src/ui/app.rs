@@ -1,0 +1,402 @@
+//! The app: state + runtime, one UI pass that collects commands, then `apply_commands`.
+
+use std::time::Duration;
+
+use egui::Panel;
+
+use crate::canvas::{Tool, draw_line, fill_rect, flood_fill, paint_disc, paint_stroke, pick_class};
+
+use super::canvas::{canvas_header_ui, canvas_ui, sync_canvas_texture};
+use super::command::{Command, Stroke};
+use super::compare::compare_ui;
+use super::files::{open_layout, poll_dialog, save_file, start_dialog};
+use super::menu::menu_bar_ui;
+use super::palette::palette_ui;
+use super::results::results_ui;
+use super::runtime::{DialogPurpose, LoadState, Runtime, default_scene};
+use super::shortcuts::shortcuts_ui;
+use super::state::{AppState, BRUSH_SIZES, MAX_COMPARE, View, ZOOM_RANGE, draw_seed};
+use super::status_bar::{NOTICE_DURATION, status_bar_ui, visible_models};
+use super::toolbar::toolbar_ui;
+use super::windows::{error_window, models_window, overwrite_modal, shortcuts_window};
+
+/// During a stroke, renders go out at most this often (the worker drops stale ones anyway).
+const LIVE_RENDER_INTERVAL: Duration = Duration::from_millis(40);
+const LEFT_PANEL_WIDTH: f32 = 236.0;
+
+pub struct SceneBrushApp {
+    pub state: AppState,
+    pub runtime: Runtime,
+}
+
+impl SceneBrushApp {
+    pub fn new(state: AppState, runtime: Runtime) -> Self {
+        Self { state, runtime }
+    }
+
+    /// Work that needs no drawing: worker events, dialogs, dropped files.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if !self.runtime.wake_installed {
+            self.runtime.wake_installed = true;
+            setup_style(ctx);
+            if let Some(worker) = &self.runtime.worker {
+                let ctx = ctx.clone();
+                worker.set_wake(Box::new(move || ctx.request_repaint()));
+            }
+        }
+        self.runtime.poll_worker(ctx);
+        let mut commands = Vec::new();
+        if let Some(command) = poll_dialog(&mut self.runtime) {
+            commands.push(command);
+        }
+        if self.runtime.dialog.is_some() {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if let Some(file) = dropped.first() {
+            commands.push(Command::Open(Some(file.path().to_path_buf())));
+        }
+        self.apply_commands(ctx, commands);
+    }
+
+    /// One frame of the GUI.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        sync_canvas_texture(&ctx, &mut self.runtime.doc, &mut self.runtime.canvas);
+        let mut commands = Vec::new();
+        shortcuts_ui(&ctx, &mut commands);
+
+        let state = &self.state;
+        let rt = &mut self.runtime;
+        Panel::top("menu-bar").show(ui, |ui| menu_bar_ui(ui, state, rt, &mut commands));
+        Panel::bottom("status-bar").show(ui, |ui| status_bar_ui(ui, state, rt));
+        Panel::left("tools-panel")
+            .resizable(false)
+            .exact_size(LEFT_PANEL_WIDTH)
+            .show(ui, |ui| {
+                ui.add_space(6.0);
+                toolbar_ui(ui, state, &rt.doc.history, &mut commands);
+                ui.add_space(6.0);
+                ui.separator();
+                palette_ui(ui, state, &rt.doc, &mut commands);
+            });
+        match state.view {
+            View::Paint => {
+                Panel::right("results-paint")
+                    .default_size(440.0)
+                    .size_range(280.0..=900.0)
+                    .show(ui, |ui| {
+                        ui.add_space(6.0);
+                        results_ui(ui, state, rt, &mut commands);
+                    });
+            }
+            View::Compare => {
+                Panel::right("results-compare")
+                    .default_size(460.0)
+                    .size_range(320.0..=1200.0)
+                    .show(ui, |ui| {
+                        ui.add_space(6.0);
+                        compare_ui(ui, state, rt, &mut commands);
+                    });
+            }
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            canvas_header_ui(ui, state, &rt.doc, &rt.canvas, &mut commands);
+            canvas_ui(ui, state, &rt.doc, &mut rt.canvas, &mut commands);
+        });
+
+        models_window(&ctx, state, rt, &mut commands);
+        shortcuts_window(&ctx, state, &mut commands);
+        error_window(&ctx, rt, &mut commands);
+        overwrite_modal(&ctx, rt, &mut commands);
+
+        self.apply_commands(&ctx, commands);
+        self.schedule_renders();
+        if let Some((_, at)) = &self.runtime.notice {
+            let left = NOTICE_DURATION.saturating_sub(at.elapsed());
+            if !left.is_zero() {
+                ctx.request_repaint_after(left);
+            }
+        }
+        if self.runtime.quit_requested {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    /// Carries out what the UI asked for.
+    pub fn apply_commands(&mut self, ctx: &egui::Context, commands: Vec<Command>) {
+        for command in commands {
+            self.apply(ctx, command);
+        }
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        ctx.request_repaint();
+        if let Command::SetActiveModel(id) = &command {
+            self.set_active_model(id);
+            return;
+        }
+        let Self { state, runtime: rt } = self;
+        let radius = state.brush_size * 0.5;
+        let class = if state.tool == Tool::Eraser {
+            rt.doc.erase_class()
+        } else {
+            state.active_class
+        };
+        let doc = &mut rt.doc;
+        match command {
+            Command::SetTool(tool) => state.tool = tool,
+            Command::SetBrushSize(size) => {
+                state.brush_size = size.clamp(*BRUSH_SIZES.start(), *BRUSH_SIZES.end());
+            }
+            Command::StepBrushSize(step) => {
+                // Multiplicative steps feel even from 1 px to 96 px.
+                let factor = if step > 0 { 1.25 } else { 0.8 };
+                let size = (state.brush_size * factor).round();
+                let size = if size == state.brush_size {
+                    size + step.signum() as f32
+                } else {
+                    size
+                };
+                state.brush_size = size.clamp(*BRUSH_SIZES.start(), *BRUSH_SIZES.end());
+            }
+            Command::SelectClass(id) => {
+                if doc.classes.iter().any(|c| c.id == id) {
+                    state.active_class = id;
+                }
+            }
+            Command::Stroke(Stroke::Begin(p)) => {
+                doc.history.record(&doc.labels);
+                let dirty = paint_disc(&mut doc.labels, p.0, p.1, radius, class);
+                doc.touched(dirty);
+                doc.stroke = Some(p);
+            }
+            Command::Stroke(Stroke::To(p)) => {
+                if let Some(prev) = doc.stroke {
+                    let dirty = paint_stroke(&mut doc.labels, prev, p, radius, class);
+                    doc.touched(dirty);
+                    doc.stroke = Some(p);
+                }
+            }
+            Command::Stroke(Stroke::End) => {
+                if doc.stroke.take().is_some() {
+                    doc.history.commit(&doc.labels);
+                }
+            }
+            Command::Fill(p) => {
+                if p.0 >= 0.0 && p.1 >= 0.0 {
+                    doc.history.record(&doc.labels);
+                    let dirty = flood_fill(&mut doc.labels, p.0 as u32, p.1 as u32, class);
+                    doc.history.commit(&doc.labels);
+                    doc.touched(dirty);
+                }
+            }
+            Command::Line { from, to } => {
+                doc.history.record(&doc.labels);
+                let dirty = draw_line(&mut doc.labels, from, to, radius, class);
+                doc.history.commit(&doc.labels);
+                doc.touched(dirty);
+            }
+            Command::Rect { a, b } => {
+                doc.history.record(&doc.labels);
+                let dirty = fill_rect(&mut doc.labels, a, b, class);
+                doc.history.commit(&doc.labels);
+                doc.touched(dirty);
+            }
+            Command::Pick(p) => {
+                if let Some(id) = pick_class(&doc.labels, p.0, p.1) {
+                    state.active_class = id;
+                }
+            }
+            Command::Undo => {
+                if doc.stroke.is_none() && doc.history.undo(&mut doc.labels) {
+                    doc.replaced();
+                }
+            }
+            Command::Redo => {
+                if doc.stroke.is_none() && doc.history.redo(&mut doc.labels) {
+                    doc.replaced();
+                }
+            }
+            Command::Clear => {
+                let (w, h) = (doc.labels.width(), doc.labels.height());
+                let blank = crate::canvas::LabelMap::new(w, h, doc.erase_class());
+                doc.replace_labels(blank);
+            }
+            Command::NewScene => {
+                let (w, h) = (doc.labels.width(), doc.labels.height());
+                let scene = default_scene(w, h, &doc.classes);
+                doc.replace_labels(scene);
+                doc.source = None;
+            }
+            Command::SetView(view) => state.view = view,
+            Command::SetActiveModel(_) => {}
+            Command::ToggleCompare(id) => {
+                if let Some(i) = state.compare_models.iter().position(|m| *m == id) {
+                    state.compare_models.remove(i);
+                } else if state.compare_models.len() < MAX_COMPARE && rt.is_usable(&id) {
+                    state.compare_models.push(id);
+                }
+            }
+            Command::NewStyle => {
+                if !state.seed_locked {
+                    state.seed = draw_seed(state.seed);
+                }
+            }
+            Command::SetSeed(seed) => state.seed = seed,
+            Command::SetSeedLocked(locked) => state.seed_locked = locked,
+            Command::SetLivePreview(live) => state.live_preview = live,
+            Command::SetCanvasView { zoom, pan } => {
+                state.zoom_fit = false;
+                state.zoom = zoom.clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
+                rt.canvas.pan = pan;
+            }
+            Command::ZoomBy(factor) => {
+                let base = if rt.canvas.effective_zoom > 0.0 {
+                    rt.canvas.effective_zoom
+                } else {
+                    state.zoom
+                };
+                let zoom = (base * factor).clamp(*ZOOM_RANGE.start(), *ZOOM_RANGE.end());
+                if !state.zoom_fit {
+                    rt.canvas.pan *= zoom / base;
+                } else {
+                    rt.canvas.pan = egui::Vec2::ZERO;
+                }
+                state.zoom_fit = false;
+                state.zoom = zoom;
+            }
+            Command::ZoomFit => {
+                state.zoom_fit = true;
+                rt.canvas.pan = egui::Vec2::ZERO;
+            }
+            Command::ZoomActual => {
+                state.zoom_fit = false;
+                state.zoom = 1.0;
+                rt.canvas.pan = egui::Vec2::ZERO;
+            }
+            Command::Open(None) => start_dialog(DialogPurpose::Open, state, rt),
+            Command::Open(Some(path)) => {
+                if doc.stroke.is_none() {
+                    open_layout(&path, state, rt);
+                }
+            }
+            Command::Save {
+                kind,
+                path: None,
+                ..
+            } => start_dialog(DialogPurpose::Save(kind), state, rt),
+            Command::Save {
+                kind,
+                path: Some(path),
+                overwrite,
+            } => save_file(kind, path, overwrite, state, rt),
+            Command::ConfirmOverwrite(replace) => {
+                if let Some(question) = rt.overwrite.take()
+                    && replace
+                {
+                    save_file(question.kind, question.path, true, state, rt);
+                }
+            }
+            Command::DismissError => rt.error = None,
+            Command::ShowModelsWindow(show) => state.show_models_window = show,
+            Command::ShowShortcutsWindow(show) => state.show_shortcuts_window = show,
+            Command::Quit => rt.quit_requested = true,
+        }
+    }
+
+    /// Makes `id` the model the canvas paints for: its classes become the palette and the
+    /// layout is brought to its size (one undo step) when that differs.
+    pub fn set_active_model(&mut self, id: &str) {
+        let rt = &mut self.runtime;
+        if !rt.is_usable(id) {
+            return;
+        }
+        let Some(meta) = rt.package(id).map(|p| p.meta.clone()) else {
+            return;
+        };
+        let doc = &mut rt.doc;
+        if doc.classes != meta.classes || doc.dontcare != meta.dontcare {
+            doc.set_classes(meta.classes.clone(), meta.dontcare);
+        }
+        if (doc.labels.width(), doc.labels.height()) != (meta.width, meta.height) {
+            let resized = doc.labels.resized_nearest(meta.width, meta.height);
+            doc.replace_labels(resized);
+        }
+        if self.state.active_class as usize >= doc.classes.len() {
+            self.state.active_class = 0;
+        }
+        self.state.active_model = Some(id.to_string());
+    }
+
+    /// Sends the current layout and seed to every model on screen whose image is out of date.
+    /// While a stroke is in progress, only to models that are idle (live preview); the final
+    /// state always goes out when the stroke ends.
+    pub fn schedule_renders(&mut self) {
+        let key = self.runtime.render_key(&self.state);
+        let stroking = self.runtime.doc.stroke.is_some();
+        for id in visible_models(&self.state) {
+            let Some(view) = self.runtime.models.get(&id) else {
+                continue;
+            };
+            if matches!(view.load, LoadState::Failed(_)) || view.submitted == Some(key) {
+                continue;
+            }
+            if stroking
+                && (!self.state.live_preview
+                    || view.is_busy()
+                    || view
+                        .submitted_at
+                        .is_some_and(|t| t.elapsed() < LIVE_RENDER_INTERVAL))
+            {
+                continue;
+            }
+            self.runtime.submit(&id, key);
+        }
+    }
+
+    /// True when every model on screen shows the current layout and seed (or has failed).
+    pub fn renders_settled(&self) -> bool {
+        let key = self.runtime.render_key(&self.state);
+        visible_models(&self.state).iter().all(|id| {
+            self.runtime.models.get(id).is_none_or(|m| match &m.load {
+                LoadState::Failed(_) => true,
+                _ => {
+                    m.result.as_ref().is_some_and(|r| r.key == key)
+                        || m.error.as_ref().is_some_and(|(k, _)| *k == key)
+                }
+            })
+        })
+    }
+
+    /// Screen position of a label-map position in the last frame (for tests and tools).
+    pub fn canvas_to_screen(&self, x: f32, y: f32) -> egui::Pos2 {
+        let rect = self.runtime.canvas.image_rect;
+        let zoom = self.runtime.canvas.effective_zoom;
+        egui::pos2(rect.min.x + x * zoom, rect.min.y + y * zoom)
+    }
+}
+
+impl eframe::App for SceneBrushApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        SceneBrushApp::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        SceneBrushApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+/// A calm dark theme with a bit more room than egui's default.
+pub fn setup_style(ctx: &egui::Context) {
+    ctx.set_theme(egui::Theme::Dark);
+    ctx.all_styles_mut(|style| {
+        style.spacing.item_spacing = egui::vec2(8.0, 6.0);
+        style.spacing.button_padding = egui::vec2(8.0, 4.0);
+        style.spacing.interact_size.y = 22.0;
+    });
+}

@@ -1,0 +1,133 @@
+//! The compare view: 2 to 4 models side by side on the same layout and seed.
+
+use egui::{RichText, Ui, vec2};
+
+use crate::io::GridCell;
+
+use super::command::{Command, SaveKind};
+use super::results::{architecture_line, latency_text, result_card_ui, seed_ui};
+use super::runtime::Runtime;
+use super::shortcuts;
+use super::state::{AppState, MAX_COMPARE};
+
+/// Room for the three caption lines under each image.
+const CAPTION_HEIGHT: f32 = 62.0;
+
+pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+    ui.label(RichText::new("COMPARE MODELS").small().strong().weak());
+    ui.horizontal_wrapped(|ui| {
+        for (id, name) in rt.model_choices() {
+            let mut on = state.compare_models.contains(&id);
+            let usable = rt.is_usable(&id);
+            let room = on || state.compare_models.len() < MAX_COMPARE;
+            let response = ui.add_enabled(usable && room, egui::Checkbox::new(&mut on, &name));
+            let response = match rt.unusable_reason(&id) {
+                Some(reason) => response.on_disabled_hover_text(format!("Unavailable: {reason}")),
+                None => response
+                    .on_disabled_hover_text(format!("At most {MAX_COMPARE} models side by side")),
+            };
+            if response.changed() {
+                commands.push(Command::ToggleCompare(id.clone()));
+            }
+        }
+    });
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        seed_ui(ui, state, commands);
+    });
+    ui.horizontal(|ui| {
+        let ready = compare_ready(state, rt);
+        if ui
+            .add_enabled(ready, egui::Button::new("Export grid…"))
+            .on_hover_text(format!(
+                "Save the images side by side with captions ({})",
+                shortcuts::text(&shortcuts::EXPORT_GRID)
+            ))
+            .on_disabled_hover_text("Choose at least two models and wait for their images")
+            .clicked()
+        {
+            commands.push(Command::Save {
+                kind: SaveKind::Grid,
+                path: None,
+                overwrite: false,
+            });
+        }
+    });
+    ui.separator();
+
+    let ids = &state.compare_models;
+    if ids.len() < 2 {
+        ui.label(RichText::new("Choose at least two models to compare.").weak());
+    }
+    if ids.is_empty() {
+        return;
+    }
+    let key = rt.render_key(state);
+    let columns = if ids.len() <= 2 { 1 } else { 2 };
+    let rows = ids.len().div_ceil(columns);
+    let gap = 10.0;
+    // Fit every image into the panel without scrolling when possible.
+    let aspect = rt.doc.labels.width() as f32 / rt.doc.labels.height().max(1) as f32;
+    let avail = ui.available_size();
+    let by_width = (avail.x - gap * (columns - 1) as f32) / columns as f32;
+    let by_height = ((avail.y - rows as f32 * (CAPTION_HEIGHT + gap)) / rows as f32) * aspect;
+    let width = by_width.min(by_height).max(120.0);
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for row in ids.chunks(columns) {
+                ui.horizontal_top(|ui| {
+                    ui.spacing_mut().item_spacing.x = gap;
+                    for id in row {
+                        ui.allocate_ui(vec2(width, 0.0), |ui| {
+                            ui.vertical(|ui| {
+                                ui.set_width(width);
+                                result_card_ui(ui, rt, id, key, width);
+                            });
+                        });
+                    }
+                });
+                ui.add_space(gap);
+            }
+        });
+}
+
+/// Every chosen model (at least two) has an image for the current layout and seed.
+pub fn compare_ready(state: &AppState, rt: &Runtime) -> bool {
+    let key = rt.render_key(state);
+    state.compare_models.len() >= 2
+        && state.compare_models.iter().all(|id| {
+            rt.models
+                .get(id)
+                .and_then(|m| m.result.as_ref())
+                .is_some_and(|r| r.key == key)
+        })
+}
+
+/// The compare view's images with their captions, for the grid export. `None` until every
+/// chosen model has an image of the current layout and seed.
+pub fn grid_cells(state: &AppState, rt: &Runtime) -> Option<Vec<GridCell>> {
+    if !compare_ready(state, rt) {
+        return None;
+    }
+    state
+        .compare_models
+        .iter()
+        .map(|id| {
+            let result = rt.models.get(id)?.result.as_ref()?;
+            let mut caption = vec![rt.model_name(id)];
+            if let Some(p) = rt.package(id) {
+                caption.push(architecture_line(&p.meta));
+            }
+            caption.push(format!(
+                "{} · seed {}",
+                latency_text(result.latency_ms),
+                result.key.seed
+            ));
+            Some(GridCell {
+                image: result.image.clone(),
+                caption,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,130 @@
+//! The menu bar with the view tabs (Paint, Compare).
+
+use egui::{Button, RichText, Ui};
+
+use super::command::{Command, SaveKind};
+use super::compare::compare_ready;
+use super::runtime::Runtime;
+use super::shortcuts::{self, text};
+use super::state::{AppState, View};
+
+fn item(ui: &mut Ui, label: &str, shortcut: Option<&egui::KeyboardShortcut>, enabled: bool) -> bool {
+    let mut button = Button::new(label);
+    if let Some(s) = shortcut {
+        button = button.shortcut_text(text(s));
+    }
+    ui.add_enabled(enabled, button).clicked()
+}
+
+fn save(kind: SaveKind) -> Command {
+    Command::Save {
+        kind,
+        path: None,
+        overwrite: false,
+    }
+}
+
+pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.label(RichText::new("SceneBrush").strong());
+        ui.add_space(8.0);
+        ui.menu_button("File", |ui| {
+            if item(ui, "New scene", None, true) {
+                commands.push(Command::NewScene);
+            }
+            if item(ui, "Open layout…", Some(&shortcuts::OPEN), rt.dialog.is_none()) {
+                commands.push(Command::Open(None));
+            }
+            ui.separator();
+            if item(ui, "Save layout (class ids)…", Some(&shortcuts::SAVE), true) {
+                commands.push(save(SaveKind::LayoutIds));
+            }
+            if item(ui, "Save colour layout…", None, true) {
+                commands.push(save(SaveKind::LayoutColors));
+            }
+            ui.separator();
+            let has_image = state
+                .active_model
+                .as_deref()
+                .and_then(|id| rt.models.get(id))
+                .is_some_and(|m| m.result.is_some());
+            if item(ui, "Export image…", Some(&shortcuts::EXPORT), has_image) {
+                commands.push(save(SaveKind::Image));
+            }
+            if item(
+                ui,
+                "Export comparison grid…",
+                Some(&shortcuts::EXPORT_GRID),
+                compare_ready(state, rt),
+            ) {
+                commands.push(save(SaveKind::Grid));
+            }
+            ui.separator();
+            if item(ui, "Quit", None, true) {
+                commands.push(Command::Quit);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            if item(ui, "Undo", Some(&shortcuts::UNDO), rt.doc.history.can_undo()) {
+                commands.push(Command::Undo);
+            }
+            if item(ui, "Redo", Some(&shortcuts::REDO), rt.doc.history.can_redo()) {
+                commands.push(Command::Redo);
+            }
+            ui.separator();
+            if item(ui, "Clear canvas", None, true) {
+                commands.push(Command::Clear);
+            }
+            ui.separator();
+            if item(ui, "New style", Some(&shortcuts::NEW_STYLE), !state.seed_locked) {
+                commands.push(Command::NewStyle);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for v in View::ALL {
+                if ui
+                    .add(Button::selectable(state.view == v, v.label()))
+                    .clicked()
+                {
+                    commands.push(Command::SetView(v));
+                }
+            }
+            ui.separator();
+            if item(ui, "Zoom in", Some(&shortcuts::ZOOM_IN), true) {
+                commands.push(Command::ZoomBy(1.25));
+            }
+            if item(ui, "Zoom out", Some(&shortcuts::ZOOM_OUT), true) {
+                commands.push(Command::ZoomBy(0.8));
+            }
+            if item(ui, "Fit canvas", Some(&shortcuts::ZOOM_FIT), true) {
+                commands.push(Command::ZoomFit);
+            }
+            if item(ui, "Actual size", None, true) {
+                commands.push(Command::ZoomActual);
+            }
+        });
+        ui.menu_button("Models", |ui| {
+            if item(ui, "Models and status…", None, true) {
+                commands.push(Command::ShowModelsWindow(true));
+            }
+        });
+        ui.menu_button("Help", |ui| {
+            if item(ui, "Keyboard shortcuts", None, true) {
+                commands.push(Command::ShowShortcutsWindow(true));
+            }
+        });
+
+        ui.separator();
+        // The modes of the app, as tabs.
+        for v in View::ALL {
+            let tab = Button::selectable(state.view == v, RichText::new(v.label()).strong());
+            let tip = match v {
+                View::Paint => "Paint a layout and see the active model's result",
+                View::Compare => "The same layout and seed through 2 to 4 models side by side",
+            };
+            if ui.add(tab).on_hover_text(tip).clicked() && state.view != v {
+                commands.push(Command::SetView(v));
+            }
+        }
+    });
+}

@@ -1,0 +1,272 @@
+//! The result panel: model picker, the synthesized image, seed controls.
+
+use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
+
+use crate::models::ModelMeta;
+
+use super::command::{Command, SaveKind};
+use super::runtime::{LoadState, RenderKey, Runtime};
+use super::shortcuts;
+use super::state::{AppState, MAX_DRAWN_SEED};
+
+/// "SPADE", "CC-FPSE" for the architectures of the model-package contract.
+pub fn architecture_label(architecture: &str) -> String {
+    match architecture {
+        "spade" => "SPADE".into(),
+        "ccfpse" => "CC-FPSE".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Discriminator names of the model-package contract, spelled out.
+pub fn discriminator_label(discriminator: Option<&str>) -> String {
+    match discriminator {
+        Some("patchgan") => "PatchGAN discriminator".into(),
+        Some("fp") => "feature-pyramid discriminator".into(),
+        Some("fpse") => "FPSE discriminator".into(),
+        Some(other) => format!("{other} discriminator"),
+        None => "discriminator not stated".into(),
+    }
+}
+
+/// One line: architecture and discriminator.
+pub fn architecture_line(meta: &ModelMeta) -> String {
+    format!(
+        "{} · {}",
+        architecture_label(&meta.architecture),
+        discriminator_label(meta.discriminator.as_deref())
+    )
+}
+
+pub fn latency_text(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// The picture of one model for the current layout: the image (or why there is none), a
+/// "rendering" badge while a newer render is on its way, and the caption under it.
+pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width: f32) {
+    let (w, h) = rt
+        .package(id)
+        .map_or((rt.doc.labels.width(), rt.doc.labels.height()), |p| {
+            (p.meta.width, p.meta.height)
+        });
+    let size = vec2(width, width * h as f32 / w.max(1) as f32);
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    let view = rt.models.get(id);
+    let name = rt.model_name(id);
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Result of {name}"))
+    });
+    let painter = ui.painter_at(rect.expand(2.0));
+    painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+    let message = |text: String, color: Color32| {
+        let galley = ui.painter().layout(
+            text,
+            egui::FontId::proportional(13.0),
+            color,
+            rect.width() - 24.0,
+        );
+        let pos = rect.center() - galley.size() * 0.5;
+        painter.galley(pos, galley, color);
+    };
+    let weak = ui.visuals().weak_text_color();
+    match view {
+        None => message(
+            rt.unusable_reason(id)
+                .unwrap_or_else(|| format!("Model {id} is not available")),
+            ui.visuals().error_fg_color,
+        ),
+        Some(view) => {
+            if let Some(result) = &view.result {
+                painter.image(
+                    result.texture.id(),
+                    rect,
+                    Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                    Color32::WHITE,
+                );
+            }
+            match (&view.load, &view.error) {
+                (LoadState::Failed(reason), _) => {
+                    message(format!("Unavailable: {reason}"), ui.visuals().error_fg_color)
+                }
+                (_, Some((k, error))) if *k == key => {
+                    painter.rect_filled(rect, 4.0, Color32::from_black_alpha(170));
+                    message(format!("Render failed: {error}"), ui.visuals().error_fg_color);
+                }
+                (LoadState::Loading, _) if view.result.is_none() => {
+                    message("Loading model…".into(), weak)
+                }
+                _ if view.result.is_none() => message("Rendering…".into(), weak),
+                _ => {}
+            }
+            let stale = view.result.as_ref().is_some_and(|r| r.key != key);
+            if stale || (view.is_busy() && view.result.is_some()) {
+                let badge = Rect::from_min_size(rect.right_top() + vec2(-104.0, 8.0), vec2(96.0, 22.0));
+                painter.rect_filled(badge, 11.0, Color32::from_black_alpha(150));
+                painter.text(
+                    badge.center(),
+                    egui::Align2::CENTER_CENTER,
+                    "rendering…",
+                    egui::FontId::proportional(12.0),
+                    Color32::from_gray(230),
+                );
+            }
+        }
+    }
+    painter.rect_stroke(
+        rect,
+        4.0,
+        Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+        StrokeKind::Outside,
+    );
+
+    // Caption.
+    ui.add_space(4.0);
+    ui.label(RichText::new(&name).strong());
+    if let Some(package) = rt.package(id) {
+        ui.label(RichText::new(architecture_line(&package.meta)).small());
+    }
+    let mut facts = Vec::new();
+    if let Some(view) = view {
+        if let Some(ms) = view.latency_ms() {
+            facts.push(latency_text(ms));
+        }
+        if let LoadState::Loaded { provider, .. } = &view.load {
+            facts.push(provider.used.clone());
+        }
+        if let Some(r) = &view.result {
+            facts.push(format!("seed {}", r.key.seed));
+        }
+    }
+    if !facts.is_empty() {
+        ui.label(RichText::new(facts.join(" · ")).small().weak());
+    }
+}
+
+/// One row per generator; unavailable ones greyed out with the reason as tooltip.
+pub fn model_list_ui(
+    ui: &mut Ui,
+    state: &AppState,
+    rt: &Runtime,
+    commands: &mut Vec<Command>,
+) {
+    let choices = rt.model_choices();
+    if choices.is_empty() {
+        ui.label(RichText::new("No model packages found.").weak());
+        if ui.link("Where SceneBrush looks for models…").clicked() {
+            commands.push(Command::ShowModelsWindow(true));
+        }
+        return;
+    }
+    for (id, name) in choices {
+        let selected = state.active_model.as_deref() == Some(id.as_str());
+        let usable = rt.is_usable(&id);
+        let subtitle = rt
+            .package(&id)
+            .map(|p| architecture_label(&p.meta.architecture))
+            .unwrap_or_default();
+        let button = egui::Button::selectable(selected, name.as_str())
+            .right_text(RichText::new(subtitle).small().weak())
+            .min_size(vec2(ui.available_width(), 22.0));
+        let response = ui.add_enabled(usable, button);
+        let response = match rt.unusable_reason(&id) {
+            Some(reason) => response.on_disabled_hover_text(format!("Unavailable: {reason}")),
+            None => response.on_hover_text(format!("Paint for {name} ({id})")),
+        };
+        if response.clicked() && !selected {
+            commands.push(Command::SetActiveModel(id.clone()));
+        }
+    }
+}
+
+/// Seed field (type to reproduce), lock and "New style".
+pub fn seed_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label("Seed");
+        let mut seed = state.seed;
+        let response = ui
+            .add(
+                egui::DragValue::new(&mut seed)
+                    .range(0..=u64::from(u32::MAX))
+                    .speed(1.0),
+            )
+            .on_hover_text("The style noise z comes from this seed: type one to reproduce a result");
+        if response.changed() {
+            commands.push(Command::SetSeed(seed));
+        }
+        let mut locked = state.seed_locked;
+        if ui
+            .checkbox(&mut locked, "Lock")
+            .on_hover_text("Keep this seed when asking for a new style")
+            .changed()
+        {
+            commands.push(Command::SetSeedLocked(locked));
+        }
+        let new_style = ui
+            .add_enabled(!state.seed_locked, egui::Button::new("New style"))
+            .on_hover_text(format!(
+                "Draw a new seed between 0 and {MAX_DRAWN_SEED} ({})",
+                shortcuts::text(&shortcuts::NEW_STYLE)
+            ))
+            .on_disabled_hover_text("The seed is locked");
+        if new_style.clicked() {
+            commands.push(Command::NewStyle);
+        }
+    });
+}
+
+/// The right panel of the paint view.
+pub fn results_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+    ui.label(RichText::new("MODEL").small().strong().weak());
+    model_list_ui(ui, state, rt, commands);
+    ui.add_space(8.0);
+    ui.separator();
+    ui.label(RichText::new("RESULT").small().strong().weak());
+    ui.add_space(2.0);
+    let key = rt.render_key(state);
+    match &state.active_model {
+        Some(id) => result_card_ui(ui, rt, id, key, ui.available_width()),
+        None => {
+            ui.label(
+                RichText::new("No model can run, so there is nothing to synthesize yet. You can still paint and save layouts.")
+                    .weak(),
+            );
+        }
+    }
+    ui.add_space(6.0);
+    seed_ui(ui, state, commands);
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        let has_image = state
+            .active_model
+            .as_deref()
+            .and_then(|id| rt.models.get(id))
+            .is_some_and(|m| m.result.is_some());
+        if ui
+            .add_enabled(has_image, egui::Button::new("Export image…"))
+            .on_hover_text(format!(
+                "Save the synthesized image as PNG or JPEG ({})",
+                shortcuts::text(&shortcuts::EXPORT)
+            ))
+            .clicked()
+        {
+            commands.push(Command::Save {
+                kind: SaveKind::Image,
+                path: None,
+                overwrite: false,
+            });
+        }
+        let mut live = state.live_preview;
+        if ui
+            .checkbox(&mut live, "Live")
+            .on_hover_text("Render while painting (always when a stroke ends)")
+            .changed()
+        {
+            commands.push(Command::SetLivePreview(live));
+        }
+    });
+}

@@ -1,0 +1,364 @@
+//! The command line: `models`, `render`, `compare`, and bad input.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use common::{FIXTURES, fixture, fixtures_dir, repo_dir, runtime};
+use predicates::prelude::*;
+use scenebrush::canvas::LabelMap;
+use scenebrush::io::{GridCell, grid_layout, save_label_color_png, save_label_ids_png};
+
+fn scenebrush() -> Command {
+    let mut cmd = Command::cargo_bin("scenebrush").expect("binary built");
+    cmd.arg("--models-dir").arg(fixtures_dir());
+    cmd.env_remove("SCENEBRUSH_MODELS");
+    cmd
+}
+
+fn layout(name: &str) -> PathBuf {
+    repo_dir()
+        .join("assets/layouts")
+        .join(format!("{name}.png"))
+}
+
+fn open(path: &Path) -> image::RgbaImage {
+    image::open(path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
+        .into_rgba8()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn models_lists_fixtures_and_broken_packages() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let broken = tmp.path().join("broken-one");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    std::fs::write(broken.join("model.json"), "{ not json").expect("write");
+    let out = scenebrush()
+        .arg("--models-dir")
+        .arg(tmp.path())
+        .arg("models")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("ONNX Runtime 1."), "{text}");
+    for line in ["ID", "KIND", "ARCH", "DISC", "SIZE", "PROVIDER", "STATUS"] {
+        assert!(text.contains(line), "{text}");
+    }
+    for id in FIXTURES {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing in\n{text}"));
+        assert!(
+            row.contains("generator") && row.contains("256x192"),
+            "{row}"
+        );
+        assert!(row.contains("CPU") && row.ends_with("available"), "{row}");
+    }
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("broken-one"))
+        .unwrap_or_else(|| panic!("broken package missing in\n{text}"));
+    assert!(
+        row.contains("unavailable:") && row.contains("not valid JSON"),
+        "{row}"
+    );
+}
+
+#[test]
+fn render_writes_an_image_of_the_model_size() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for id in FIXTURES {
+        let meta = fixture(id).meta;
+        let out = tmp.path().join(format!("{id}.png"));
+        scenebrush()
+            .args(["render", "--model", id, "--seed", "3", "-o"])
+            .arg(&out)
+            .arg("--labels")
+            .arg(layout("city_street"))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("wrote").and(predicate::str::contains("seed 3")));
+        let img = open(&out);
+        assert_eq!(img.dimensions(), (meta.width, meta.height));
+    }
+    // JPEG by extension.
+    let jpg = tmp.path().join("a.jpg");
+    scenebrush()
+        .args(["render", "--model", FIXTURES[0], "-o"])
+        .arg(&jpg)
+        .arg("--labels")
+        .arg(layout("parking"))
+        .assert()
+        .success();
+    let bytes = std::fs::read(&jpg).expect("read jpg");
+    assert_eq!(&bytes[..3], [0xff, 0xd8, 0xff], "a JPEG file");
+}
+
+#[test]
+fn seeds_colour_maps_and_bigger_maps() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let id = FIXTURES[0];
+    let meta = fixture(id).meta;
+    let render = |labels: &Path, seed: &str, name: &str| {
+        let out = tmp.path().join(name);
+        scenebrush()
+            .args(["render", "--model", id, "--seed", seed, "--labels"])
+            .arg(labels)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        open(&out)
+    };
+    let ids = layout("tree_avenue");
+    let a = render(&ids, "11", "a.png");
+    let b = render(&ids, "11", "b.png");
+    assert_eq!(a, b, "same seed, same image");
+    if meta.z_dim > 0 {
+        assert_ne!(
+            a,
+            render(&ids, "12", "c.png"),
+            "another seed, another image"
+        );
+    }
+    // The same layout saved in class colours gives the same picture.
+    let map = scenebrush::io::load_label_png(&ids, &meta.classes, meta.dontcare).expect("layout");
+    let colour = tmp.path().join("colour.png");
+    save_label_color_png(&colour, &map, &meta.palette(), false).expect("save colours");
+    assert_eq!(render(&colour, "11", "d.png"), a);
+    // 480x360 (CamVid's size, same 4:3 aspect) is scaled to the model.
+    let big = tmp.path().join("big.png");
+    save_label_ids_png(&big, &map.resized_nearest(480, 360), false).expect("save");
+    assert_eq!(
+        render(&big, "11", "e.png").dimensions(),
+        (meta.width, meta.height)
+    );
+}
+
+#[test]
+fn compare_writes_a_grid_with_each_models_image() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let grid_path = tmp.path().join("grid.png");
+    scenebrush()
+        .args([
+            "compare",
+            "--models",
+            &FIXTURES.join(","),
+            "--seed",
+            "4",
+            "--labels",
+        ])
+        .arg(layout("open_road"))
+        .arg("-o")
+        .arg(&grid_path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote"));
+    let grid = open(&grid_path);
+
+    // Layout cell + one cell per model, each the model's size with 3 caption lines.
+    let meta = fixture(FIXTURES[0]).meta;
+    let cell = |lines: usize| GridCell {
+        image: image::RgbaImage::new(meta.width, meta.height),
+        caption: vec![String::new(); lines],
+    };
+    let layout_geom = grid_layout(&[cell(2), cell(3), cell(3)]);
+    assert_eq!(grid.dimensions(), (layout_geom.width, layout_geom.height));
+
+    // Each model's cell is exactly what `render` produces with the same seed.
+    for (i, id) in FIXTURES.iter().enumerate() {
+        let single = tmp.path().join(format!("{id}.png"));
+        scenebrush()
+            .args(["render", "--model", id, "--seed", "4", "--labels"])
+            .arg(layout("open_road"))
+            .arg("-o")
+            .arg(&single)
+            .assert()
+            .success();
+        let single = open(&single);
+        let (x0, y0) = layout_geom.origins[i + 1];
+        let crop = image::imageops::crop_imm(&grid, x0, y0, meta.width, meta.height).to_image();
+        assert_eq!(crop, single, "cell of {id}");
+    }
+}
+
+#[test]
+fn bad_input_fails_with_a_clear_message_and_no_file() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out.png");
+    let id = FIXTURES[0];
+    let fail = |args: &[&str], labels: &Path, needles: &[&str]| {
+        let assert = scenebrush()
+            .args(args)
+            .arg("--labels")
+            .arg(labels)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        for n in needles {
+            assert!(stderr.contains(n), "{n:?} not in stderr: {stderr}");
+        }
+        assert!(!out.exists(), "no output after a failure ({stderr})");
+        stderr
+    };
+
+    fail(
+        &["render", "--model", id],
+        &tmp.path().join("missing.png"),
+        &["missing.png", "does not exist"],
+    );
+    fail(
+        &["render", "--model", "no-such-model"],
+        &layout("city_street"),
+        &[
+            "unknown model \"no-such-model\"",
+            "available:",
+            FIXTURES[0],
+            "scenebrush models",
+        ],
+    );
+
+    let painted = tmp.path().join("painted.png");
+    let mut img = image::RgbImage::from_pixel(256, 192, image::Rgb([128, 64, 128]));
+    for x in 0..10 {
+        img.put_pixel(x, 0, image::Rgb([255, 0, 0]));
+    }
+    img.save(&painted).expect("save");
+    fail(
+        &["render", "--model", id],
+        &painted,
+        &["painted.png", "#ff0000 (10 pixels)", "class colours"],
+    );
+
+    let ids = tmp.path().join("ids.png");
+    let mut map = LabelMap::new(256, 192, 3);
+    map.set(0, 0, 77);
+    save_label_ids_png(&ids, &map, false).expect("save");
+    fail(
+        &["render", "--model", id],
+        &ids,
+        &["ids.png", "77 (1 pixel)"],
+    );
+
+    let square = tmp.path().join("square.png");
+    save_label_ids_png(&square, &LabelMap::new(100, 100, 3), false).expect("save");
+    fail(
+        &["render", "--model", id],
+        &square,
+        &["square.png", "100x100", "crop"],
+    );
+
+    fail(
+        &["compare", "--models", id],
+        &layout("city_street"),
+        &["at least two"],
+    );
+    fail(
+        &["compare", "--models", &format!("{id},nope")],
+        &layout("city_street"),
+        &["unknown model \"nope\""],
+    );
+
+    // Existing output: refused without --force and left untouched; replaced with --force.
+    std::fs::write(&out, b"keep me").expect("write");
+    let assert = scenebrush()
+        .args(["render", "--model", id, "--labels"])
+        .arg(layout("city_street"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out).expect("read"), b"keep me");
+    scenebrush()
+        .args(["render", "--model", id, "--force", "--labels"])
+        .arg(layout("city_street"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(open(&out).dimensions(), (256, 192));
+
+    let bmp = tmp.path().join("out.bmp");
+    scenebrush()
+        .args(["render", "--model", id, "--labels"])
+        .arg(layout("city_street"))
+        .arg("-o")
+        .arg(&bmp)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(".png, .jpg or .jpeg"));
+
+    // Nothing but the files written on purpose is left (no temporary files).
+    assert_eq!(
+        files_in(tmp.path()),
+        ["ids.png", "out.png", "painted.png", "square.png"]
+    );
+}
+
+#[test]
+fn broken_package_and_missing_runtime_are_explained() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pkg = tmp.path().join("models/cut");
+    common::copy_package(&fixture(FIXTURES[0]).dir, &pkg);
+    let json = std::fs::read_to_string(pkg.join("model.json")).expect("read");
+    let json = json.replacen(&format!("\"{}\"", FIXTURES[0]), "\"cut\"", 1);
+    std::fs::write(pkg.join("model.json"), json).expect("write");
+    std::fs::write(pkg.join("model.onnx"), b"garbage").expect("write");
+    let out = tmp.path().join("out.png");
+    Command::cargo_bin("scenebrush")
+        .expect("binary")
+        .arg("--models-dir")
+        .arg(tmp.path().join("models"))
+        .args(["render", "--model", "cut", "--labels"])
+        .arg(layout("city_street"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cut/model.onnx"));
+    assert!(!out.exists());
+
+    // A wrong ORT_DYLIB_PATH is named, with what to do.
+    scenebrush()
+        .env("ORT_DYLIB_PATH", tmp.path().join("nope/libonnxruntime.so"))
+        .args(["render", "--model", FIXTURES[0], "--labels"])
+        .arg(layout("city_street"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("ORT_DYLIB_PATH is set to")
+                .and(predicate::str::contains("nope")),
+        );
+    assert!(!out.exists());
+}

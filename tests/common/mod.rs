@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests: the fixture packages and the ONNX Runtime library.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use scenebrush::canvas::LabelMap;
+use scenebrush::inference::{RuntimeInfo, init_runtime};
+use scenebrush::models::ModelPackage;
+
+/// The fixture packages every test run needs (exported by the trainer from untrained networks).
+pub const FIXTURES: [&str; 2] = ["fixture-spade-untrained", "fixture-ccfpse-untrained"];
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures/models`, or `$SCENEBRUSH_TEST_FIXTURES` to try other packages.
+pub fn fixtures_dir() -> PathBuf {
+    std::env::var_os("SCENEBRUSH_TEST_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_dir().join("tests/fixtures/models"))
+}
+
+/// Loads ONNX Runtime; a missing library fails the test with the how-to message.
+pub fn runtime() -> RuntimeInfo {
+    match init_runtime() {
+        Ok(info) => info,
+        Err(e) => panic!("ONNX Runtime is required for this test: {e}"),
+    }
+}
+
+/// Every package folder in the fixtures directory, which must hold at least [`FIXTURES`].
+pub fn fixture_packages() -> Vec<ModelPackage> {
+    let dir = fixtures_dir();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read fixture packages in {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("model.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no fixture packages in {}", dir.display());
+    dirs.iter()
+        .map(|d| ModelPackage::load(d).unwrap_or_else(|e| panic!("fixture package is broken: {e}")))
+        .collect()
+}
+
+pub fn fixture(id: &str) -> ModelPackage {
+    let dir = fixtures_dir().join(id);
+    ModelPackage::load(&dir).unwrap_or_else(|e| {
+        panic!("fixture package {id} is missing or broken ({e}); the trainer exports it")
+    })
+}
+
+/// The first fixture package (for tests that need any generator).
+pub fn any_fixture() -> ModelPackage {
+    fixture_packages().remove(0)
+}
+
+/// Raw little-endian f32 values.
+pub fn read_f32_le(path: &Path) -> Vec<f32> {
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    assert_eq!(
+        bytes.len() % 4,
+        0,
+        "{} is not a whole number of f32",
+        path.display()
+    );
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// Copies a package folder (all files) to `dest`.
+pub fn copy_package(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).expect("create package folder");
+    for entry in std::fs::read_dir(src)
+        .expect("read package")
+        .filter_map(Result::ok)
+    {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dest.join(entry.file_name())).expect("copy file");
+        }
+    }
+}
+
+/// A street-like layout at the package's size using its class ids 0..3 and its last id.
+pub fn sample_layout(package: &ModelPackage) -> LabelMap {
+    let m = &package.meta;
+    let n = m.classes.len() as u8;
+    let mut map = LabelMap::new(m.width, m.height, 0);
+    for y in m.height / 2..m.height {
+        for x in 0..m.width {
+            map.set(x, y, 3.min(n - 1));
+        }
+    }
+    for y in m.height / 4..m.height / 2 {
+        for x in 0..m.width / 3 {
+            map.set(x, y, 1.min(n - 1));
+        }
+    }
+    map
+}
