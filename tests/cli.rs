@@ -362,3 +362,40 @@ fn broken_package_and_missing_runtime_are_explained() {
         );
     assert!(!out.exists());
 }
+
+#[test]
+fn default_folders_include_the_user_folder_and_the_environment() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The per-user folder on Linux is $XDG_DATA_HOME/scenebrush/models.
+    let data_home = tmp.path().join("data");
+    let user_pkg = data_home.join("scenebrush/models/user-copy");
+    common::copy_package(&fixture(FIXTURES[0]).dir, &user_pkg);
+    let json = std::fs::read_to_string(user_pkg.join("model.json")).expect("read");
+    std::fs::write(
+        user_pkg.join("model.json"),
+        json.replacen(&format!("\"{}\"", FIXTURES[0]), "\"user-copy\"", 1),
+    )
+    .expect("write");
+    let mut cmd = Command::cargo_bin("scenebrush").expect("binary");
+    cmd.env("SCENEBRUSH_MODELS", fixtures_dir()).arg("models");
+    if cfg!(target_os = "linux") {
+        cmd.env("XDG_DATA_HOME", &data_home);
+    }
+    let out = cmd.assert().success().get_output().stdout.clone();
+    let text = String::from_utf8_lossy(&out);
+    for id in FIXTURES {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(id) && l.ends_with("available")),
+            "{text}"
+        );
+    }
+    if cfg!(target_os = "linux") {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("user-copy") && l.ends_with("available")),
+            "{text}"
+        );
+    }
+}

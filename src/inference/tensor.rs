@@ -46,10 +46,24 @@ pub fn image_from_tensor(t: ArrayView4<f32>) -> image::RgbaImage {
             ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
         }
     };
-    for (x, y, px) in img.enumerate_pixels_mut() {
-        let (x, y) = (x as usize, y as usize);
-        let ch = |i: usize| to_u8(t[[0, i.min(c - 1), y, x]]);
-        *px = image::Rgba([ch(0), ch(1), ch(2), 255]);
+    let first = t.index_axis(ndarray::Axis(0), 0);
+    let plane = h * w;
+    // Fast path for the usual contiguous output; any other layout is copied to one first.
+    let owned;
+    let data = match first.as_slice() {
+        Some(d) => d,
+        None => {
+            owned = first.as_standard_layout().into_owned();
+            owned.as_slice().unwrap_or(&[])
+        }
+    };
+    if data.len() < c * plane {
+        return img;
+    }
+    let channel = |i: usize| &data[i.min(c - 1) * plane..(i.min(c - 1) + 1) * plane];
+    let (r, g, b) = (channel(0), channel(1), channel(2));
+    for (i, px) in img.as_mut().chunks_exact_mut(4).enumerate() {
+        px.copy_from_slice(&[to_u8(r[i]), to_u8(g[i]), to_u8(b[i]), 255]);
     }
     img
 }
@@ -116,5 +130,14 @@ mod tests {
         assert_eq!(img.dimensions(), (2, 2));
         assert_eq!(img.get_pixel(0, 0).0, [0, 255, 128, 255]);
         assert_eq!(img.get_pixel(1, 1).0, [255, 0, 128, 255]);
+
+        // A non-contiguous view (height and width swapped) reads through its strides.
+        let mut t = Array4::<f32>::zeros((1, 3, 2, 3));
+        t[[0, 0, 1, 2]] = 1.0; // red at (x=2, y=1)
+        let swapped = t.view().permuted_axes([0, 1, 3, 2]);
+        let img = image_from_tensor(swapped);
+        assert_eq!(img.dimensions(), (2, 3));
+        assert_eq!(img.get_pixel(1, 2).0, [255, 128, 128, 255]);
+        assert_eq!(img.get_pixel(0, 0).0, [128, 128, 128, 255]);
     }
 }

@@ -44,7 +44,9 @@ impl SceneBrushApp {
                 worker.set_wake(Box::new(move || ctx.request_repaint()));
             }
         }
-        self.runtime.poll_worker(ctx);
+        if self.runtime.poll_worker(ctx) {
+            self.keep_active_model_usable();
+        }
         let mut commands = Vec::new();
         if let Some(command) = poll_dialog(&mut self.runtime) {
             commands.push(command);
@@ -282,9 +284,7 @@ impl SceneBrushApp {
                 }
             }
             Command::Save {
-                kind,
-                path: None,
-                ..
+                kind, path: None, ..
             } => start_dialog(DialogPurpose::Save(kind), state, rt),
             Command::Save {
                 kind,
@@ -327,6 +327,28 @@ impl SceneBrushApp {
             self.state.active_class = 0;
         }
         self.state.active_model = Some(id.to_string());
+    }
+
+    /// When the active model fails to load, the first usable one takes over.
+    pub fn keep_active_model_usable(&mut self) {
+        let active_ok = self
+            .state
+            .active_model
+            .as_deref()
+            .is_some_and(|id| self.runtime.is_usable(id));
+        if active_ok {
+            return;
+        }
+        let next = self
+            .runtime
+            .model_choices()
+            .into_iter()
+            .map(|(id, _)| id)
+            .find(|id| self.runtime.is_usable(id));
+        match next {
+            Some(id) => self.set_active_model(&id),
+            None => self.state.active_model = None,
+        }
     }
 
     /// Sends the current layout and seed to every model on screen whose image is out of date.

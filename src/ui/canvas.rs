@@ -48,7 +48,10 @@ pub fn sync_canvas_texture(ctx: &egui::Context, doc: &mut Document, view: &mut C
             }
         }
         Some(texture) if texture.size() == size => {
-            texture.set(color_image(&doc.labels, &doc.palette, [0, 0, w, h]), options);
+            texture.set(
+                color_image(&doc.labels, &doc.palette, [0, 0, w, h]),
+                options,
+            );
         }
         _ => {
             let image = color_image(&doc.labels, &doc.palette, [0, 0, w, h]);
@@ -251,7 +254,12 @@ pub fn canvas_ui(
             Tool::Rect => {
                 let r = Rect::from_two_pos(to_screen(start), to_screen(last));
                 painter.rect_filled(r, 0.0, preview);
-                painter.rect_stroke(r, 0.0, Stroke::new(1.0, Color32::WHITE), StrokeKind::Outside);
+                painter.rect_stroke(
+                    r,
+                    0.0,
+                    Stroke::new(1.0, Color32::WHITE),
+                    StrokeKind::Outside,
+                );
             }
             _ => {}
         }
@@ -293,11 +301,10 @@ pub fn canvas_header_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
-        let name = doc
-            .source
-            .as_ref()
-            .and_then(|p| p.file_name())
-            .map_or_else(|| "Untitled layout".to_string(), |n| n.to_string_lossy().into_owned());
+        let name = doc.source.as_ref().and_then(|p| p.file_name()).map_or_else(
+            || "Untitled layout".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         ui.strong(name);
         ui.weak(format!("{} × {}", doc.labels.width(), doc.labels.height()));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -319,7 +326,11 @@ pub fn canvas_header_ui(
                 commands.push(Command::ZoomBy(1.25));
             }
             ui.label(format!("{:.0}%", view.effective_zoom * 100.0));
-            if ui.button("−").on_hover_text("Zoom out (wheel down)").clicked() {
+            if ui
+                .button("−")
+                .on_hover_text("Zoom out (wheel down)")
+                .clicked()
+            {
                 commands.push(Command::ZoomBy(0.8));
             }
         });

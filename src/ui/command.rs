@@ -73,8 +73,14 @@ pub enum Command {
     SelectClass(u8),
     Stroke(Stroke),
     Fill(MapPos),
-    Line { from: MapPos, to: MapPos },
-    Rect { a: MapPos, b: MapPos },
+    Line {
+        from: MapPos,
+        to: MapPos,
+    },
+    Rect {
+        a: MapPos,
+        b: MapPos,
+    },
     Pick(MapPos),
     Undo,
     Redo,
@@ -93,7 +99,10 @@ pub enum Command {
     SetLivePreview(bool),
 
     /// Canvas zoom (points per label pixel) and pan offset (points, from centred).
-    SetCanvasView { zoom: f32, pan: egui::Vec2 },
+    SetCanvasView {
+        zoom: f32,
+        pan: egui::Vec2,
+    },
     /// Multiplies the zoom, keeping the canvas centre.
     ZoomBy(f32),
     ZoomFit,

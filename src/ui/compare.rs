@@ -11,7 +11,7 @@ use super::shortcuts;
 use super::state::{AppState, MAX_COMPARE};
 
 /// Room for the three caption lines under each image.
-const CAPTION_HEIGHT: f32 = 62.0;
+const CAPTION_HEIGHT: f32 = 68.0;
 
 pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
     ui.label(RichText::new("COMPARE MODELS").small().strong().weak());
@@ -63,20 +63,17 @@ pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Ve
         return;
     }
     let key = rt.render_key(state);
-    let columns = if ids.len() <= 2 { 1 } else { 2 };
-    let rows = ids.len().div_ceil(columns);
     let gap = 10.0;
-    // Fit every image into the panel without scrolling when possible.
     let aspect = rt.doc.labels.width() as f32 / rt.doc.labels.height().max(1) as f32;
-    let avail = ui.available_size();
-    let by_width = (avail.x - gap * (columns - 1) as f32) / columns as f32;
-    let by_height = ((avail.y - rows as f32 * (CAPTION_HEIGHT + gap)) / rows as f32) * aspect;
-    let width = by_width.min(by_height).max(120.0);
+    let (columns, width) = grid_fit(ids.len(), ui.available_size(), aspect, gap);
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            let used = columns as f32 * width + gap * (columns - 1) as f32;
+            let indent = ((ui.available_width() - used) * 0.5).max(0.0);
             for row in ids.chunks(columns) {
                 ui.horizontal_top(|ui| {
+                    ui.add_space(indent);
                     ui.spacing_mut().item_spacing.x = gap;
                     for id in row {
                         ui.allocate_ui(vec2(width, 0.0), |ui| {
@@ -90,6 +87,20 @@ pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Ve
                 ui.add_space(gap);
             }
         });
+}
+
+/// The column count that shows `n` images of `aspect` (width / height) biggest in `avail`
+/// without scrolling (when possible), and the image width.
+fn grid_fit(n: usize, avail: egui::Vec2, aspect: f32, gap: f32) -> (usize, f32) {
+    (1..=n.max(1))
+        .map(|columns| {
+            let rows = n.div_ceil(columns).max(1);
+            let by_width = (avail.x - gap * (columns - 1) as f32) / columns as f32;
+            let by_height =
+                ((avail.y - rows as f32 * (CAPTION_HEIGHT + gap)) / rows as f32) * aspect;
+            (columns, by_width.min(by_height).max(120.0))
+        })
+        .fold((1, 0.0), |best, c| if c.1 > best.1 + 0.5 { c } else { best })
 }
 
 /// Every chosen model (at least two) has an image for the current layout and seed.
@@ -130,4 +141,21 @@ pub fn grid_cells(state: &AppState, rt: &Runtime) -> Option<Vec<GridCell>> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_fit_prefers_the_biggest_images() {
+        let aspect = 256.0 / 192.0;
+        // A tall narrow panel stacks two images; a wide one puts them side by side.
+        assert_eq!(grid_fit(2, egui::vec2(460.0, 700.0), aspect, 10.0).0, 1);
+        assert_eq!(grid_fit(2, egui::vec2(1000.0, 500.0), aspect, 10.0).0, 2);
+        // Four in a square-ish panel: 2 x 2.
+        assert_eq!(grid_fit(4, egui::vec2(800.0, 700.0), aspect, 10.0).0, 2);
+        let (_, w) = grid_fit(1, egui::vec2(400.0, 1000.0), aspect, 10.0);
+        assert!((w - 400.0).abs() < 1e-3);
+    }
 }

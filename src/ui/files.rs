@@ -120,8 +120,10 @@ pub fn open_layout(path: &Path, state: &mut AppState, rt: &mut Runtime) {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Writes a file. An existing file is only replaced with `overwrite` (after the user agreed);

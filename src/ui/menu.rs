@@ -8,7 +8,12 @@ use super::runtime::Runtime;
 use super::shortcuts::{self, text};
 use super::state::{AppState, View};
 
-fn item(ui: &mut Ui, label: &str, shortcut: Option<&egui::KeyboardShortcut>, enabled: bool) -> bool {
+fn item(
+    ui: &mut Ui,
+    label: &str,
+    shortcut: Option<&egui::KeyboardShortcut>,
+    enabled: bool,
+) -> bool {
     let mut button = Button::new(label);
     if let Some(s) = shortcut {
         button = button.shortcut_text(text(s));
@@ -32,7 +37,12 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
             if item(ui, "New scene", None, true) {
                 commands.push(Command::NewScene);
             }
-            if item(ui, "Open layout…", Some(&shortcuts::OPEN), rt.dialog.is_none()) {
+            if item(
+                ui,
+                "Open layout…",
+                Some(&shortcuts::OPEN),
+                rt.dialog.is_none(),
+            ) {
                 commands.push(Command::Open(None));
             }
             ui.separator();
@@ -65,10 +75,20 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
             }
         });
         ui.menu_button("Edit", |ui| {
-            if item(ui, "Undo", Some(&shortcuts::UNDO), rt.doc.history.can_undo()) {
+            if item(
+                ui,
+                "Undo",
+                Some(&shortcuts::UNDO),
+                rt.doc.history.can_undo(),
+            ) {
                 commands.push(Command::Undo);
             }
-            if item(ui, "Redo", Some(&shortcuts::REDO), rt.doc.history.can_redo()) {
+            if item(
+                ui,
+                "Redo",
+                Some(&shortcuts::REDO),
+                rt.doc.history.can_redo(),
+            ) {
                 commands.push(Command::Redo);
             }
             ui.separator();
@@ -76,7 +96,12 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
                 commands.push(Command::Clear);
             }
             ui.separator();
-            if item(ui, "New style", Some(&shortcuts::NEW_STYLE), !state.seed_locked) {
+            if item(
+                ui,
+                "New style",
+                Some(&shortcuts::NEW_STYLE),
+                !state.seed_locked,
+            ) {
                 commands.push(Command::NewStyle);
             }
         });

@@ -90,12 +90,16 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
                 );
             }
             match (&view.load, &view.error) {
-                (LoadState::Failed(reason), _) => {
-                    message(format!("Unavailable: {reason}"), ui.visuals().error_fg_color)
-                }
+                (LoadState::Failed(reason), _) => message(
+                    format!("Unavailable: {reason}"),
+                    ui.visuals().error_fg_color,
+                ),
                 (_, Some((k, error))) if *k == key => {
                     painter.rect_filled(rect, 4.0, Color32::from_black_alpha(170));
-                    message(format!("Render failed: {error}"), ui.visuals().error_fg_color);
+                    message(
+                        format!("Render failed: {error}"),
+                        ui.visuals().error_fg_color,
+                    );
                 }
                 (LoadState::Loading, _) if view.result.is_none() => {
                     message("Loading model…".into(), weak)
@@ -105,7 +109,8 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
             }
             let stale = view.result.as_ref().is_some_and(|r| r.key != key);
             if stale || (view.is_busy() && view.result.is_some()) {
-                let badge = Rect::from_min_size(rect.right_top() + vec2(-104.0, 8.0), vec2(96.0, 22.0));
+                let badge =
+                    Rect::from_min_size(rect.right_top() + vec2(-104.0, 8.0), vec2(96.0, 22.0));
                 painter.rect_filled(badge, 11.0, Color32::from_black_alpha(150));
                 painter.text(
                     badge.center(),
@@ -128,7 +133,7 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
     ui.add_space(4.0);
     ui.label(RichText::new(&name).strong());
     if let Some(package) = rt.package(id) {
-        ui.label(RichText::new(architecture_line(&package.meta)).small());
+        ui.label(RichText::new(architecture_line(&package.meta)).weak());
     }
     let mut facts = Vec::new();
     if let Some(view) = view {
@@ -148,12 +153,7 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
 }
 
 /// One row per generator; unavailable ones greyed out with the reason as tooltip.
-pub fn model_list_ui(
-    ui: &mut Ui,
-    state: &AppState,
-    rt: &Runtime,
-    commands: &mut Vec<Command>,
-) {
+pub fn model_list_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
     let choices = rt.model_choices();
     if choices.is_empty() {
         ui.label(RichText::new("No model packages found.").weak());
@@ -165,17 +165,15 @@ pub fn model_list_ui(
     for (id, name) in choices {
         let selected = state.active_model.as_deref() == Some(id.as_str());
         let usable = rt.is_usable(&id);
-        let subtitle = rt
-            .package(&id)
-            .map(|p| architecture_label(&p.meta.architecture))
-            .unwrap_or_default();
         let button = egui::Button::selectable(selected, name.as_str())
-            .right_text(RichText::new(subtitle).small().weak())
             .min_size(vec2(ui.available_width(), 22.0));
         let response = ui.add_enabled(usable, button);
         let response = match rt.unusable_reason(&id) {
             Some(reason) => response.on_disabled_hover_text(format!("Unavailable: {reason}")),
-            None => response.on_hover_text(format!("Paint for {name} ({id})")),
+            None => response.on_hover_text(match rt.package(&id) {
+                Some(p) => format!("{} ({id})", architecture_line(&p.meta)),
+                None => id.clone(),
+            }),
         };
         if response.clicked() && !selected {
             commands.push(Command::SetActiveModel(id.clone()));
@@ -194,7 +192,9 @@ pub fn seed_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
                     .range(0..=u64::from(u32::MAX))
                     .speed(1.0),
             )
-            .on_hover_text("The style noise z comes from this seed: type one to reproduce a result");
+            .on_hover_text(
+                "The style noise z comes from this seed: type one to reproduce a result",
+            );
         if response.changed() {
             commands.push(Command::SetSeed(seed));
         }

@@ -575,7 +575,8 @@ impl Runtime {
                         r.latency_ms = latency_ms;
                     }
                     None => {
-                        let texture = ctx.load_texture(format!("result-{model_id}"), color, options);
+                        let texture =
+                            ctx.load_texture(format!("result-{model_id}"), color, options);
                         view.result = Some(RenderResult {
                             image,
                             texture,

@@ -79,13 +79,13 @@ pub fn help_rows() -> Vec<(String, &'static str)> {
         (text(&SAVE), "Save layout (class ids)"),
         (text(&EXPORT), "Export image"),
         (text(&EXPORT_GRID), "Export comparison grid"),
-        ("N".to_string(), "New style (draws a new seed unless locked)"),
+        (
+            "N".to_string(),
+            "New style (draws a new seed unless locked)",
+        ),
         ("Wheel".to_string(), "Zoom the canvas around the pointer"),
         (text(&ZOOM_FIT), "Fit the canvas"),
-        (
-            "Middle drag / Space + drag".to_string(),
-            "Pan the canvas",
-        ),
+        ("Middle drag / Space + drag".to_string(), "Pan the canvas"),
         ("Drop a PNG".to_string(), "Open it as the layout"),
     ]);
     rows

@@ -38,8 +38,8 @@ fn provider_short(used: &str, notes: &[String]) -> String {
 pub fn status_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime) {
     ui.horizontal(|ui| {
         if let Some(error) = &rt.error {
-            let text = RichText::new(format!("Error: {}", error.title))
-                .color(ui.visuals().error_fg_color);
+            let text =
+                RichText::new(format!("Error: {}", error.title)).color(ui.visuals().error_fg_color);
             // The details are in the error window until dismissed.
             ui.label(text).on_hover_text(&error.message);
             ui.separator();

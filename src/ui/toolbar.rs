@@ -17,7 +17,13 @@ pub fn paint_tool_icon(painter: &egui::Painter, rect: Rect, tool: Tool, color: C
         Tool::Brush => {
             painter.line_segment([p(0.86, 0.14), p(0.45, 0.55)], Stroke::new(2.6 * s, color));
             painter.add(egui::Shape::convex_polygon(
-                vec![p(0.42, 0.5), p(0.52, 0.6), p(0.36, 0.82), p(0.1, 0.9), p(0.2, 0.64)],
+                vec![
+                    p(0.42, 0.5),
+                    p(0.52, 0.6),
+                    p(0.36, 0.82),
+                    p(0.1, 0.9),
+                    p(0.2, 0.64),
+                ],
                 color,
                 Stroke::NONE,
             ));
@@ -88,7 +94,10 @@ fn tool_button(ui: &mut Ui, tool: Tool, selected: bool) -> egui::Response {
                 StrokeKind::Inside,
             );
         }
-        let icon = Rect::from_min_size(pos2(rect.min.x + 8.0, rect.center().y - 9.0), vec2(18.0, 18.0));
+        let icon = Rect::from_min_size(
+            pos2(rect.min.x + 8.0, rect.center().y - 9.0),
+            vec2(18.0, 18.0),
+        );
         paint_tool_icon(painter, icon, tool, visuals.text_color());
         painter.text(
             pos2(icon.max.x + 10.0, rect.center().y),
@@ -113,8 +122,11 @@ pub fn toolbar_ui(ui: &mut Ui, state: &AppState, history: &History, commands: &m
     ui.add_space(2.0);
     ui.spacing_mut().item_spacing.y = 2.0;
     for tool in Tool::ALL {
-        let response = tool_button(ui, tool, state.tool == tool)
-            .on_hover_text(format!("{} ({})", tool_help(tool), shortcuts::tool_key(tool)));
+        let response = tool_button(ui, tool, state.tool == tool).on_hover_text(format!(
+            "{} ({})",
+            tool_help(tool),
+            shortcuts::tool_key(tool)
+        ));
         if response.clicked() {
             commands.push(Command::SetTool(tool));
         }

@@ -9,7 +9,12 @@ use super::runtime::{LoadState, Runtime};
 use super::shortcuts;
 use super::state::AppState;
 
-pub fn models_window(ctx: &egui::Context, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+pub fn models_window(
+    ctx: &egui::Context,
+    state: &AppState,
+    rt: &Runtime,
+    commands: &mut Vec<Command>,
+) {
     let mut open = state.show_models_window;
     egui::Window::new("Models")
         .open(&mut open)
@@ -162,7 +167,8 @@ pub fn error_window(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Comman
                     commands.push(Command::DismissError);
                 }
                 if ui.button("Copy message").clicked() {
-                    ui.ctx().copy_text(format!("{}\n{}", error.title, error.message));
+                    ui.ctx()
+                        .copy_text(format!("{}\n{}", error.title, error.message));
                 }
             });
         });
@@ -173,7 +179,9 @@ pub fn error_window(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Comman
 
 /// Asks before a save replaces an existing file.
 pub fn overwrite_modal(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Command>) {
-    let Some(question) = &rt.overwrite else { return };
+    let Some(question) = &rt.overwrite else {
+        return;
+    };
     let response = egui::Modal::new(egui::Id::unique("overwrite-modal")).show(ctx, |ui| {
         ui.set_max_width(460.0);
         ui.heading("Replace the existing file?");
@@ -195,7 +203,11 @@ pub fn overwrite_modal(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Com
             }
         });
     });
-    if response.should_close() && !commands.iter().any(|c| matches!(c, Command::ConfirmOverwrite(_))) {
+    if response.should_close()
+        && !commands
+            .iter()
+            .any(|c| matches!(c, Command::ConfirmOverwrite(_)))
+    {
         commands.push(Command::ConfirmOverwrite(false));
     }
 }
