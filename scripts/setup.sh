@@ -27,12 +27,13 @@ fi
 # Python environment of the bundled trainer (PyTorch, ONNX Runtime, ...), pinned.
 req=trainer/requirements.txt
 stamp=.venv/.requirements.sha256
-want=$(sha256sum "$req" | cut -d' ' -f1)
+want=$(cat "$req" trainer/requirements-nodeps.txt trainer/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "creating .venv (downloads PyTorch, about 3 GB, a few minutes)"
   python3 -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r "$req"
+  .venv/bin/python -m pip install -q --no-deps -r trainer/requirements-nodeps.txt
   .venv/bin/python -m pip install -q --no-deps -e trainer
   echo "$want" >"$stamp"
 fi
