@@ -10,7 +10,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 # System packages: Vulkan software rasteriser (headless GUI tests, machines without a GPU),
 # Xvfb (screenshots), zenity (file dialogs where no desktop portal runs).
 need=()
-for pkg in libvulkan1 mesa-vulkan-drivers xvfb xauth zenity libxkbcommon-x11-0 imagemagick; do
+for pkg in libvulkan1 mesa-vulkan-drivers xvfb xauth zenity libxkbcommon-x11-0 imagemagick x11-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -27,7 +27,10 @@ fi
 # Python environment of the bundled trainer (PyTorch, ONNX Runtime, ...), pinned.
 req=trainer/requirements.txt
 stamp=.venv/.requirements.sha256
-want=$(cat "$req" trainer/requirements-nodeps.txt trainer/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)
+for f in "$req" trainer/requirements-nodeps.txt trainer/pyproject.toml; do
+  [ -f "$f" ] || { log "missing $f: this checkout is incomplete (git status / git pull)"; exit 1; }
+done
+want=$(cat "$req" trainer/requirements-nodeps.txt trainer/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "creating .venv (downloads PyTorch, about 3 GB, a few minutes)"
   python3 -m venv .venv

@@ -1,0 +1,23 @@
+"""`export`: a model package (model.json + model.onnx [+ encoder.onnx]) from a training checkpoint."""
+
+import json
+from pathlib import Path
+
+from ..export.from_checkpoint import export_checkpoint
+
+NAME = "export"
+HELP = "export a checkpoint to a model package, checked with onnxruntime"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--checkpoint", required=True, type=Path, help="checkpoint.pt, or a run folder holding one")
+    p.add_argument("--out", required=True, type=Path, help="package folder, e.g. models/<id>")
+    p.add_argument("--id", help="package id (default: the --out folder's name)")
+    p.add_argument("--name", help="display name (default: architecture, dataset and size)")
+    p.add_argument("--license", help="licence text (default: from the dataset's terms)")
+
+
+def run(args) -> int:
+    result = export_checkpoint(args.checkpoint, args.out, args.id or args.out.name, args.name, args.license)
+    print(json.dumps({"event": "exported", **result}))
+    return 0

@@ -1,0 +1,93 @@
+"""`train`: trains (or resumes, or fine-tunes) a generator against a discriminator on a dataset."""
+
+from pathlib import Path
+
+import torch
+
+from ..export.from_checkpoint import export_checkpoint
+from ..training import distributed
+from ..training.config import MODEL_PRESETS, TRAIN_PRESETS, model_config, train_config
+from ..training.events import Events, log
+from ..training.loop import RunOptions, train
+from .common import add_data_args, data_spec
+
+NAME = "train"
+HELP = "train, resume or fine-tune a generator; progress as JSON lines on stdout"
+
+
+def add_arguments(p) -> None:
+    add_data_args(p)
+    g = p.add_argument_group("model")
+    g.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS), help="network widths (default small)")
+    g.add_argument("--generator", choices=["spade", "ccfpse"], default="spade")
+    g.add_argument("--discriminator", choices=["patchgan", "fp", "fpse"], default="fpse")
+    for name in ("ngf", "ndf", "nhidden", "z-dim", "height", "width"):
+        g.add_argument(f"--{name}", type=int, help="override the preset")
+    g.add_argument("--encoder", action="store_true", help="train a VAE style encoder (exported as encoder.onnx)")
+    g.add_argument("--more", action="store_true", help="6 upsamplings instead of 5 (doubles the size)")
+    g = p.add_argument_group("training")
+    g.add_argument("--train-preset", default="default", choices=sorted(TRAIN_PRESETS),
+                   help="learning rates: default (TTUR 1e-4/4e-4) or finetune (a fifth of them)")  # fmt: skip
+    for name, kind in (("steps", int), ("batch-size", int), ("lr-g", float), ("lr-d", float), ("ema", float),
+                       ("seed", int), ("checkpoint-every", int), ("sample-every", int), ("log-every", int),
+                       ("lambda-feat", float), ("decay-from", float)):  # fmt: skip
+        g.add_argument(f"--{name}", type=kind)
+    g.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
+    g.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (CUDA only)")
+    g.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
+    g.add_argument("--vgg-weights", metavar="FILE", help="torchvision VGG19 state dict: turns the VGG loss on")
+    g = p.add_argument_group("run")
+    g.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, samples/")
+    g.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    g.add_argument("--init-from", type=Path, metavar="CKPT", help="fine-tune: start from this checkpoint's weights")
+    g.add_argument("--until", type=int, metavar="STEP", help="stop with a checkpoint at this step")
+    g.add_argument("--events", metavar="FILE", help="write events to FILE instead of stdout")
+    g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    g.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    g.add_argument("--export-to", type=Path, metavar="DIR", help="export a model package here when training ends")
+    g.add_argument("--export-id", help="package id (default: the --export-to folder's name)")
+    g.add_argument("--export-name", help="package display name")
+
+
+def options(args) -> RunOptions:
+    model = model_config(
+        args.preset, generator=args.generator, discriminator=args.discriminator, ngf=args.ngf, ndf=args.ndf,
+        nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
+        encoder=args.encoder or None, num_up=6 if args.more else None,
+    )  # fmt: skip
+    train_cfg = train_config(
+        args.train_preset, steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
+        ema=args.ema, seed=args.seed, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
+        log_every=args.log_every, lambda_feat=args.lambda_feat, decay_from=args.decay_from,
+        flip=False if args.no_flip else None, amp=args.amp, channels_last=args.channels_last or None,
+        vgg_weights=args.vgg_weights,
+    )  # fmt: skip
+    data = data_spec(args) if given_data(args) else None
+    return RunOptions(
+        out=args.out, data=data, model=model, train=train_cfg, resume=args.resume, init_from=args.init_from,
+        until=args.until, device=args.device, steps=args.steps,
+    )  # fmt: skip
+
+
+def given_data(args) -> bool:
+    return any((args.dataset, args.data, args.photos, args.labels, args.classes))
+
+
+def run(args) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    events = Events(args.events)
+    done = False
+    try:
+        result = train(options(args), events)
+        finished = result.step >= result.train.steps
+        if args.export_to and finished and result.dist.main:
+            info = export_checkpoint(args.out / "checkpoint.pt", args.export_to, args.export_id or args.export_to.name,
+                                     args.export_name)  # fmt: skip
+            events.emit("exported", **info)
+            log.info("exported %s", args.export_to)
+        done = True
+        return 0
+    finally:
+        events.close()
+        distributed.cleanup(wait=done)  # after a failure on one rank, waiting for the others would hang

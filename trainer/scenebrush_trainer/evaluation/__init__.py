@@ -1,0 +1,1 @@
+"""Evaluation: segmentation metrics, FID, the CamVid segmenter, `evaluate` and the ablation runner."""

@@ -1,0 +1,53 @@
+"""`evaluate`: mIoU, per-class IoU, pixel accuracy and FID of a generator package on a split (docs/evaluation.md)."""
+
+import json
+from pathlib import Path
+
+import torch
+
+from ...data.presets import PRESETS, dataset_spec
+from ...training.events import log
+from ..evaluate import EvalOptions, evaluate, write_metrics, write_report
+
+NAME = "evaluate"
+HELP = "score a generator package: synthesize from every label map of a split, segment, compare; FID"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--package", required=True, type=Path, help="generator package folder, e.g. models/camvid-spade")
+    p.add_argument("--segmenter", type=Path, default=Path("models/camvid-segmenter"),
+                   help="segmenter package (default models/camvid-segmenter)")  # fmt: skip
+    p.add_argument("--dataset", choices=sorted(PRESETS), default="camvid", help="dataset preset (default camvid)")
+    p.add_argument(
+        "--data", metavar="DIR", help="the preset's root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)"
+    )
+    p.add_argument("--split", default="val", help="split to score on (default val)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="z seeds; one image per label map and seed")
+    p.add_argument("--max-images", type=int, default=0, help="score only the first N pairs (default all)")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for onnxruntime and PyTorch (default 2)")
+    p.add_argument("--no-fid", action="store_true", help="skip FID (no Inception network needed)")
+    p.add_argument("--report", type=Path, help="JSON report path (default PACKAGE/evaluation-SPLIT.json)")
+    p.add_argument("--no-write", action="store_true", help="leave the package's model.json untouched")
+
+
+def run(args) -> int:
+    torch.set_num_threads(args.threads)
+    spec = dataset_spec(args.dataset, args.data, args.split)
+    opts = EvalOptions(split=args.split, seeds=tuple(args.seeds), batch_size=args.batch_size, threads=args.threads,
+                       fid=not args.no_fid, max_images=args.max_images)  # fmt: skip
+    report = evaluate(args.package, args.segmenter, spec, opts)
+    report_path = args.report or args.package / f"evaluation-{args.split}.json"
+    write_report(report_path, report)
+    if not args.no_write:
+        write_metrics(args.package, report)
+    fid = "n/a" if report["fid"] is None else f"{report['fid']:.2f}"
+    log.info(
+        "%s on %s (%d images x %d seeds): mIoU %.4f, pixel accuracy %.4f, FID %s; segmenter on real photos: "
+        "mIoU %.4f, pixel accuracy %.4f",
+        report["id"], args.split, report["data"]["images"], len(report["seeds"]), report["miou"],
+        report["pixel_accuracy"], fid, report["segmenter"]["real_miou"], report["segmenter"]["real_pixel_accuracy"],
+    )  # fmt: skip
+    print(json.dumps({"event": "evaluated", "report": str(report_path), "miou": report["miou"],
+                      "pixel_accuracy": report["pixel_accuracy"], "fid": report["fid"]}))  # fmt: skip
+    return 0

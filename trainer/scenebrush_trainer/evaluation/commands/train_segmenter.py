@@ -1,0 +1,26 @@
+"""`train-segmenter`: trains the CamVid segmenter (ENet) from scratch; run it again to continue."""
+
+from dataclasses import fields
+from pathlib import Path
+
+from ..segmenter_train import SegmenterConfig, train_segmenter
+
+NAME = "train-segmenter"
+HELP = "train the segmentation network that scores generated images (resumes from OUT/last.pt)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", type=Path, default=Path("runs/segmenter"), help="run folder (default runs/segmenter)")
+    p.add_argument("--data", metavar="DIR", help="CamVid root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)")
+    p.add_argument("--restart", action="store_true", help="start over even when OUT/last.pt exists")
+    g = p.add_argument_group("settings (defaults: the recipe of the shipped segmenter)")
+    for f in fields(SegmenterConfig):
+        g.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=None, help=f"default {f.default}")
+
+
+def run(args) -> int:
+    overrides = {f.name: getattr(args, f.name) for f in fields(SegmenterConfig) if getattr(args, f.name) is not None}
+    cfg = SegmenterConfig(**overrides)
+    best = train_segmenter(cfg, args.out, args.data, args.restart)
+    print(f"best val mIoU {best['miou']:.4f}, pixel accuracy {best['pixel_accuracy']:.4f} (epoch {best['epoch']})")
+    return 0

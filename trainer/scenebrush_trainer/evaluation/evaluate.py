@@ -1,0 +1,230 @@
+"""`evaluate`: a generator package, run through ONNX Runtime exactly as the app runs it, scored on a split.
+
+Every label map of the split is synthesized once per seed (z drawn from N(0, I) with numpy's generator seeded
+by (seed, image index)), segmented by a segmenter package (ONNX too), and compared with the label map it came
+from: mIoU, per-class IoU, pixel accuracy. FID compares the generated images with the split's real photos, both
+at the generator's size. The segmenter's score on the real photos (same pipeline) is the ceiling.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.check import check_dataset
+from ..data.dataset import PairedDataset, to_model_range
+from ..data.presets import DatasetSpec
+from ..export.package import write_json_atomic
+from .fid import InceptionFeatures, frechet_distance, statistics
+from .metrics import ConfusionMeter, scored_names
+
+
+class EvaluationError(RuntimeError):
+    pass
+
+
+@dataclass
+class Package:
+    path: Path
+    meta: dict
+    session: object = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.meta["height"], self.meta["width"]
+
+
+def read_package(path: Path, kind: str) -> Package:
+    path = Path(path)
+    meta_path, onnx_path = path / "model.json", path / "model.onnx"
+    if not meta_path.is_file():
+        raise EvaluationError(f"{meta_path} not found: --package/--segmenter takes a model package folder")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise EvaluationError(f"cannot read {meta_path}: {e}") from e
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        got = meta.get("kind") if isinstance(meta, dict) else None
+        raise EvaluationError(f"{meta_path} has kind {got!r}; expected a {kind} package here")
+    for key in ("height", "width", "classes"):
+        if key not in meta:
+            raise EvaluationError(f"{meta_path} has no {key!r}: not a format 1 model package")
+    if not onnx_path.is_file():
+        raise EvaluationError(f"{onnx_path} not found: the package has no network")
+    return Package(path, meta)
+
+
+def open_session(pkg: Package, threads: int):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    try:
+        pkg.session = ort.InferenceSession(str(pkg.path / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 -- onnxruntime raises its own exception types
+        raise EvaluationError(f"onnxruntime cannot load {pkg.path / 'model.onnx'}: {e}") from e
+    return pkg.session
+
+
+def check_compatible(gen: Package, seg: Package, data_classes) -> None:
+    if gen.size != seg.size:
+        raise EvaluationError(
+            f"generator {gen.path} makes {gen.size[1]}x{gen.size[0]} images but segmenter {seg.path} takes "
+            f"{seg.size[1]}x{seg.size[0]}; use a segmenter trained at the generator's size"
+        )
+    names = [c["name"] for c in gen.meta["classes"]]
+    if names != [c["name"] for c in seg.meta["classes"]] or gen.meta.get("dontcare") != seg.meta.get("dontcare"):
+        raise EvaluationError(f"generator {gen.path} and segmenter {seg.path} have different class lists")
+    if len(names) != len(data_classes) or gen.meta.get("dontcare") != data_classes.dontcare:
+        raise EvaluationError(
+            f"the data has {len(data_classes)} classes (don't care {data_classes.dontcare}), generator {gen.path} "
+            f"{len(names)} (don't care {gen.meta.get('dontcare')}): evaluate on data with the generator's classes"
+        )
+
+
+def z_for(seed: int, index: int, z_dim: int) -> np.ndarray:
+    """The noise for one (seed, image): independent of batch size and order."""
+    return np.random.default_rng([seed, index]).standard_normal(z_dim).astype(np.float32)
+
+
+def synthesize(gen: Package, labels: torch.Tensor, seed: int, start: int) -> np.ndarray:
+    feed = {"label": labels.numpy().astype(np.int64)}
+    z_dim = int(gen.meta.get("z_dim") or 0)
+    if z_dim > 0:
+        feed["z"] = np.stack([z_for(seed, start + i, z_dim) for i in range(len(labels))])
+    (image,) = gen.session.run(["image"], feed)
+    return image
+
+
+def segment(seg: Package, images: np.ndarray) -> np.ndarray:
+    (logits,) = seg.session.run(["logits"], {"image": images.astype(np.float32)})
+    return logits.argmax(1)
+
+
+# Real-photo Inception statistics per (data fingerprint, size): the ablation evaluates many generators on one split.
+_REAL_STATS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+@dataclass
+class EvalOptions:
+    split: str = "val"
+    seeds: tuple[int, ...] = (0,)
+    batch_size: int = 4
+    threads: int = 2
+    fid: bool = True
+    max_images: int = 0  # 0: the whole split
+    keep: tuple[int, ...] = ()  # image indices whose generated images (seed 0) are returned, for grids
+    extra: dict = field(default_factory=dict)
+
+
+def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOptions, inception=None) -> dict:
+    """Scores a generator package; returns the report (also the `generated` images of `opts.keep`)."""
+    t0 = time.time()
+    gen, seg = read_package(package, "generator"), read_package(segmenter, "segmenter")
+    check_compatible(gen, seg, spec.classes)
+    report = check_dataset(spec)
+    if not report.ok:
+        raise EvaluationError(f"{report.summary()}: {report.problems[0].message} (run `check` for every problem)")
+    pairs = report.pairs[: opts.max_images or None]
+    height, width = gen.size
+    data = PairedDataset(spec, pairs, height, width)
+    data.preload()
+    open_session(gen, opts.threads)
+    open_session(seg, opts.threads)
+    num, dontcare = len(spec.classes), spec.classes.dontcare
+    names = scored_names(spec.classes.names, dontcare)
+
+    real_meter, fake_meter = ConfusionMeter(num, dontcare), ConfusionMeter(num, dontcare)
+    fakes, kept = [], {}
+    for i in range(0, len(data), opts.batch_size):
+        idx = torch.arange(i, min(i + opts.batch_size, len(data)))
+        photos, labels = data.batch(idx)
+        real_meter.add(labels.numpy(), segment(seg, to_model_range(photos).numpy()))
+        for seed in opts.seeds:
+            fake = synthesize(gen, labels, seed, i)
+            fake_meter.add(labels.numpy(), segment(seg, fake))
+            fakes.append(fake)
+            if seed == opts.seeds[0]:
+                kept.update({int(j): fake[k] for k, j in enumerate(idx) if int(j) in opts.keep})
+    fid = None
+    if opts.fid:
+        inception = inception or InceptionFeatures()
+        key = (data.fingerprint(), len(data))
+        if key not in _REAL_STATS:
+            _REAL_STATS[key] = statistics(inception(to_model_range(data.photos)))
+        fake_stats = statistics(inception(torch.from_numpy(np.concatenate(fakes))))
+        fid = frechet_distance(*fake_stats, *_REAL_STATS[key])
+    fake_scores, real_scores = fake_meter.scores(), real_meter.scores()
+    return {
+        "package": str(gen.path),
+        "id": gen.meta.get("id"),
+        "split": opts.split,
+        "data": {"photos": str(spec.photos), "labels": str(spec.labels), "images": len(data)},
+        "resolution": [height, width],
+        "seeds": list(opts.seeds),
+        "generated": len(data) * len(opts.seeds),
+        **fake_scores.to_json(names),
+        "fid": fid,
+        "segmenter": {
+            "package": str(seg.path),
+            "id": seg.meta.get("id"),
+            "real_miou": real_scores.miou,
+            "real_pixel_accuracy": real_scores.pixel_accuracy,
+            "real_per_class_iou": real_scores.to_json(names)["per_class_iou"],
+        },
+        "seconds": round(time.time() - t0, 1),
+        **opts.extra,
+        "kept_images": kept,
+    }
+
+
+def metrics_entry(report: dict) -> dict:
+    """What goes into model.json `metrics`: the contract's fields first, then the details."""
+    return {
+        "split": report["split"],
+        "miou": json_number(report["miou"]),
+        "pixel_accuracy": json_number(report["pixel_accuracy"]),
+        "fid": json_number(report["fid"]),
+        "per_class_iou": report["per_class_iou"],
+        "resolution": report["resolution"],
+        "seeds": report["seeds"],
+        "images": report["data"]["images"],
+        "segmenter": report["segmenter"]["id"],
+        "segmenter_real_miou": json_number(report["segmenter"]["real_miou"]),
+        "segmenter_real_pixel_accuracy": json_number(report["segmenter"]["real_pixel_accuracy"]),
+        "protocol": "docs/evaluation.md",
+    }
+
+
+def json_number(v):
+    return None if v is None or not np.isfinite(v) else float(v)
+
+
+def sanitize(obj):
+    """JSON has no NaN: undefined scores (nothing to score) become null."""
+    if isinstance(obj, dict):
+        return {k: sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [sanitize(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return json_number(obj)
+    return obj
+
+
+def write_metrics(package: Path, report: dict) -> None:
+    """Replaces `metrics` in the package's model.json, keeping every other field; atomic."""
+    path = Path(package) / "model.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise EvaluationError(f"cannot read {path} to store the metrics: {e}; it was left as it was") from e
+    meta["metrics"] = sanitize(metrics_entry(report))
+    write_json_atomic(path, meta)
+
+
+def write_report(path: Path, report: dict) -> None:
+    write_json_atomic(Path(path), sanitize({k: v for k, v in report.items() if k != "kept_images"}))

@@ -1,0 +1,104 @@
+"""The segmenter as a model package of kind `segmenter`: model.onnx (image -> logits) checked with onnxruntime."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from ..data.classes import class_list_from_json
+from ..export.onnx_export import _export_checked, inference_copy
+from ..export.package import FORMAT, ID_PATTERN, trainer_version, write_json_atomic
+from ..networks.segmenter import build_segmenter
+from ..training.checkpoint import load
+
+DISPLAY = {"enet": "ENet"}
+LICENSE = "CC BY-NC 4.0 (trained on CamVid: personal and research use only, non-commercial)"
+
+
+def segmenter_from_checkpoint(path: Path) -> tuple[torch.nn.Module, dict]:
+    ckpt = load(path)
+    if "model" not in ckpt or "config" not in ckpt or "classes" not in ckpt:
+        raise ValueError(f"{path} is not a segmenter checkpoint (made by `train-segmenter`)")
+    cfg, classes = ckpt["config"], class_list_from_json(ckpt["classes"], str(path))
+    net = build_segmenter(cfg["architecture"], len(classes), cfg["height"], cfg["width"], cfg["width_mult"])
+    net.load_state_dict(ckpt["model"])
+    return net.eval(), ckpt
+
+
+def export_segmenter_onnx(net: torch.nn.Module, path: Path, seed: int = 0) -> float:
+    """Writes model.onnx atomically; returns the max abs difference onnxruntime vs PyTorch (< 1e-4 or it fails)."""
+    net = inference_copy(net).to(memory_format=torch.contiguous_format)
+    image = torch.rand(2, 3, net.height, net.width, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    return _export_checked(net, (image,), path, ["image"], ["logits"])
+
+
+def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None) -> dict:
+    cfg, classes = ckpt["config"], class_list_from_json(ckpt["classes"])
+    arch = cfg["architecture"]
+    best = ckpt.get("best", {})
+    return {
+        "format": FORMAT,
+        "id": package_id,
+        "name": f"{DISPLAY.get(arch, arch)} segmenter (CamVid, {cfg['height']}x{cfg['width']})",
+        "kind": "segmenter",
+        "architecture": cfg["architecture"],
+        "discriminator": None,
+        "height": cfg["height"],
+        "width": cfg["width"],
+        "classes": classes.to_json(),
+        "dontcare": classes.dontcare,
+        "z_dim": 0,
+        "training": {
+            "dataset": "CamVid",
+            "images": ckpt.get("train_images") or cfg["max_images"] or 367,
+            "epochs": best.get("epoch", ckpt.get("epoch")),
+            "planned_epochs": cfg["epochs"],
+            "seed": cfg["seed"],
+            "trainer": trainer_version(),
+            "config": cfg,
+        },
+        "metrics": metrics,
+        "license": LICENSE,
+    }
+
+
+def export_segmenter(checkpoint: Path, out: Path, package_id: str | None = None, readme: str | None = None) -> dict:
+    """A package folder from a `train-segmenter` checkpoint; metrics are the checkpoint's val scores."""
+    out = Path(out)
+    package_id = package_id or out.name
+    if not ID_PATTERN.match(package_id):
+        raise ValueError(f"package id {package_id!r}: use lowercase letters, digits, '.', '_' and '-'")
+    net, ckpt = segmenter_from_checkpoint(checkpoint)
+    best = ckpt.get("best") or {}
+    metrics = {
+        "split": "val",
+        "miou": best.get("miou"),
+        "pixel_accuracy": best.get("pixel_accuracy"),
+        "fid": None,
+        "per_class_iou": best.get("per_class_iou"),
+        "epoch": best.get("epoch"),
+    }
+    meta = segmenter_json(package_id, ckpt, metrics)
+    diff = write_segmenter_package(net, out, meta, readme)
+    return {"package": str(out), "id": package_id, "max_abs_diff": diff, "metrics": metrics}
+
+
+def write_segmenter_package(net: torch.nn.Module, out: Path, meta: dict, readme: str | None = None) -> float:
+    """Files are staged beside `out` and moved in with model.json last: a failed export leaves the old package."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        diff = export_segmenter_onnx(net, stage / "model.onnx")
+        if readme:
+            (stage / "README.md").write_text(readme)
+        write_json_atomic(stage / "model.json", meta)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "model.json").unlink(missing_ok=True)  # invalid until the new files are in
+        for f in sorted(stage.iterdir(), key=lambda p: p.name == "model.json"):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return diff

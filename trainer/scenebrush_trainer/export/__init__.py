@@ -1,0 +1,1 @@
+"""Export: ONNX files checked with onnxruntime, and the model package (model.json)."""

@@ -1,0 +1,62 @@
+"""GAN losses as published: hinge, discriminator feature matching, KL, optional VGG19 perceptual loss."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def d_hinge(logits_real: list[torch.Tensor], logits_fake: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(real term, fake term), each summed over the discriminator's scales."""
+    real = sum(F.relu(1 - r).mean() for r in logits_real)
+    fake = sum(F.relu(1 + f).mean() for f in logits_fake)
+    return real, fake
+
+
+def g_hinge(logits_fake: list[torch.Tensor]) -> torch.Tensor:
+    return sum(-f.mean() for f in logits_fake)
+
+
+def feature_matching(feats_fake: list[list[torch.Tensor]], feats_real: list[list[torch.Tensor]]) -> torch.Tensor:
+    """L1 between D's intermediate features on fake and real, averaged over discriminators."""
+    loss = sum(F.l1_loss(f, r.detach()) for fakes, reals in zip(feats_fake, feats_real) for f, r in zip(fakes, reals))
+    return loss / len(feats_fake)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+class VGGLoss(nn.Module):
+    """Perceptual loss on VGG19 features (weights 1/32 .. 1), as in pix2pixHD/SPADE.
+
+    Needs ImageNet VGG19 weights from a file (torchvision's state dict layout): none are bundled,
+    so the loss is off unless a file is given."""
+
+    LAYERS = (2, 7, 12, 21, 30)  # relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
+    WEIGHTS = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)
+
+    def __init__(self, weights_file: str):
+        super().__init__()
+        from torchvision.models import vgg19
+
+        state = torch.load(weights_file, map_location="cpu", weights_only=True)
+        features = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
+        if not features:
+            raise ValueError(f"{weights_file} holds no VGG19 `features.*` weights (torchvision's vgg19 state dict)")
+        vgg = vgg19(weights=None)
+        vgg.features.load_state_dict(features)  # the classifier is not needed
+        self.features = vgg.features[: self.LAYERS[-1]].eval()
+        for p in self.features.parameters():
+            p.requires_grad_(False)
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([fake, real]).add(1).div(2).sub(self.mean).div(self.std)
+        loss, start = 0.0, 0
+        for end, w in zip(self.LAYERS, self.WEIGHTS):
+            x = self.features[start:end](x)
+            f, r = x.chunk(2)
+            loss = loss + w * F.l1_loss(f, r.detach())
+            start = end
+        return loss

@@ -1,0 +1,44 @@
+"""The networks, one module each, and builders from a ModelConfig."""
+
+from torch import nn
+
+from .ccfpse_generator import CCFPSEGenerator
+from .fp_discriminator import FPDiscriminator
+from .layers import init_weights
+from .patchgan import MultiScalePatchGAN
+from .spade_generator import SPADEGenerator
+from .style_encoder import StyleEncoder
+
+GENERATORS = {"spade": SPADEGenerator, "ccfpse": CCFPSEGenerator}
+DISCRIMINATORS = ("patchgan", "fp", "fpse")
+
+
+def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module:
+    if cfg.generator not in GENERATORS:
+        raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
+    net = GENERATORS[cfg.generator](
+        num_classes, cfg.height, cfg.width, ngf=cfg.ngf, nhidden=cfg.nhidden, z_dim=cfg.z_dim, num_up=cfg.num_up
+    )
+    init_weights(net, init_gain)
+    return net
+
+
+def build_discriminator(cfg, num_classes: int) -> nn.Module:
+    if cfg.discriminator == "patchgan":
+        net = MultiScalePatchGAN(num_classes, cfg.ndf)
+    elif cfg.discriminator in ("fp", "fpse"):
+        net = FPDiscriminator(num_classes, cfg.ndf, semantic_embedding=cfg.discriminator == "fpse")
+    else:
+        raise ValueError(f"unknown discriminator {cfg.discriminator!r}; choose one of {', '.join(DISCRIMINATORS)}")
+    init_weights(net)
+    return net
+
+
+def build_encoder(cfg) -> nn.Module | None:
+    if not cfg.encoder:
+        return None
+    if cfg.z_dim <= 0:
+        raise ValueError("the style encoder needs z_dim > 0")
+    net = StyleEncoder(cfg.height, cfg.width, cfg.ndf, cfg.z_dim)
+    init_weights(net)
+    return net

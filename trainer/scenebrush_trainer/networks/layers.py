@@ -1,0 +1,128 @@
+"""Layers shared by the networks: label encoding, SPADE norm, per-pixel depthwise conv, spectral norm."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+class OneHot(nn.Module):
+    """int64 label map [N, H, W] -> float one-hot [N, C, H, W].
+
+    Written as Equal against a constant arange + Cast so that it exports to plain ONNX ops.
+    Ids outside 0..C-1 give an all-zero vector (the dataset check keeps them out of training).
+    """
+
+    def __init__(self, num_classes: int):
+        super().__init__()
+        self.num_classes = num_classes
+        self.register_buffer("ids", torch.arange(num_classes).view(1, num_classes, 1, 1), persistent=False)
+
+    def forward(self, label: torch.Tensor) -> torch.Tensor:
+        return (label.unsqueeze(1) == self.ids).to(torch.float32)
+
+
+def sn(module: nn.Module, enabled: bool = True) -> nn.Module:
+    return spectral_norm(module) if enabled else module
+
+
+def fold_spectral_norm(net: nn.Module) -> nn.Module:
+    """Replaces every spectral-normalized conv/linear by a plain one holding the normalized weight.
+
+    Call in eval mode (the weight then uses the stored u, v). New modules rather than
+    remove_parametrizations, which edits the class that deep copies of the network share."""
+    for name, child in net.named_children():
+        if parametrize.is_parametrized(child, "weight"):
+            setattr(net, name, plain_copy(child))
+        else:
+            fold_spectral_norm(child)
+    return net
+
+
+def plain_copy(m: nn.Module) -> nn.Module:
+    if isinstance(m, nn.Conv2d):
+        new = nn.Conv2d(
+            m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups,
+            m.bias is not None, m.padding_mode,
+        )  # fmt: skip
+    elif isinstance(m, nn.Linear):
+        new = nn.Linear(m.in_features, m.out_features, m.bias is not None)
+    else:
+        raise TypeError(f"cannot fold spectral norm of {type(m).__name__}")
+    with torch.no_grad():
+        new.weight.copy_(m.weight)
+        if m.bias is not None:
+            new.bias.copy_(m.bias)
+    return new.to(m.weight.device, m.weight.dtype)
+
+
+def resize_nearest(x: torch.Tensor, size) -> torch.Tensor:
+    return F.interpolate(x, size=tuple(size), mode="nearest")
+
+
+class SPADENorm(nn.Module):
+    """Parameter-free batch norm modulated per pixel by gamma/beta predicted from the label map."""
+
+    def __init__(self, channels: int, cond_channels: int, nhidden: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.shared = nn.Sequential(nn.Conv2d(cond_channels, nhidden, 3, padding=1), nn.ReLU())
+        self.gamma = nn.Conv2d(nhidden, channels, 3, padding=1)
+        self.beta = nn.Conv2d(nhidden, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if cond.shape[2:] != x.shape[2:]:
+            cond = resize_nearest(cond, x.shape[2:])
+        h = self.shared(cond)
+        return self.norm(x) * (1 + self.gamma(h)) + self.beta(h)
+
+
+class PerPixelDepthwise(nn.Module):
+    """out[n,c,y,x] = sum_t kernel[n, t*C + c, y, x] * in[n, c, y+dy_t, x+dx_t], 3x3 window, zero padding.
+
+    Nine shifted slices multiplied and summed: the same result as im2col (unfold) with a fraction
+    of its memory, and it exports to ONNX as plain Pad/Slice/Mul/Add with constant bounds.
+    Kernel channels are grouped by tap (t = 3*(dy+1) + (dx+1)), each group one weight per channel.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+        taps = torch.split(kernels, self.channels, dim=1)
+        padded = F.pad(x, (1, 1, 1, 1))
+        out = None
+        for i in range(3):
+            # ends relative to the far edge keep the slice bounds constant in the exported graph
+            rows = padded[:, :, i : i - 2 if i < 2 else None]
+            for j in range(3):
+                term = rows[:, :, :, j : j - 2 if j < 2 else None] * taps[3 * i + j]
+                out = term if out is None else out + term
+        return out
+
+
+def per_pixel_depthwise_unfold(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Reference im2col implementation (as in the CC-FPSE code), for tests."""
+    n, c, h, w = x.shape
+    cols = F.unfold(x, 3, padding=1).view(n, c, 9, h, w)
+    k = kernels.view(n, 9, c, h, w).transpose(1, 2)
+    return (cols * k).sum(2)
+
+
+def init_weights(net: nn.Module, gain: float = 0.02) -> None:
+    """Xavier init (the reference code's default, gain 0.02); BN scales N(1, gain)."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            w = m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight") else m.weight
+            nn.init.xavier_normal_(w, gain=gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+            if parametrize.is_parametrized(m, "weight"):
+                # Re-estimate u, v for the new weight so that eval-mode outputs are sane from the start.
+                p = m.parametrizations.weight[0]
+                p._power_method(p._reshape_weight_to_matrix(w.detach()), 15)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)

@@ -1,0 +1,51 @@
+"""Checkpoints: everything needed to continue bit-for-bit, written atomically."""
+
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..fileio import atomic_path
+
+FORMAT = 1
+NAME = "checkpoint.pt"
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, **state, "rng": rng_state()}, tmp)
+
+
+def load(path: Path) -> dict:
+    path = Path(path)
+    if path.is_dir():
+        path = path / NAME
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # noqa: BLE001 -- a truncated or foreign file
+        raise CheckpointError(f"cannot read checkpoint {path}: {e}") from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a scenebrush_trainer checkpoint (format {FORMAT})")
+    return ckpt

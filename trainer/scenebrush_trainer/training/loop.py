@@ -1,0 +1,211 @@
+"""The training loop: check the data, build or restore the run, step, report, checkpoint, stop cleanly."""
+
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from ..data.check import check_dataset
+from ..data.classes import class_list_from_json
+from ..data.presets import DatasetSpec, camvid
+from . import checkpoint, distributed
+from .config import ModelConfig, TrainConfig, from_dict, validate
+from .events import Events, log
+from .samples import save_grid
+from .setup import (
+    Run,
+    batch_for,
+    build_nets,
+    checkpoint_path,
+    epochs,
+    learning_rate,
+    load_data,
+    load_weights,
+    seed_everything,
+    state_dict,
+)  # fmt: skip
+from .step import step as train_step
+
+
+class DataCheckFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: Path
+    data: DatasetSpec | None  # None: a resumed run's own data (else the CamVid preset)
+    model: ModelConfig
+    train: TrainConfig
+    resume: bool = False
+    init_from: Path | None = None  # fine-tune: weights from this checkpoint, fresh optimisers, step 0
+    until: int | None = None  # stop (with a checkpoint) at this step, to continue later with resume
+    steps: int | None = None  # on resume: a new total number of steps (changes the lr schedule)
+    device: str = "auto"
+
+
+class StopRequest:
+    """SIGINT/SIGTERM set a flag; the loop checkpoints and exits at the next step boundary."""
+
+    def __enter__(self):
+        self.signal: str | None = None
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, _frame):
+        self.signal = signal.Signals(signum).name
+        log.warning("%s received: stopping after this step", self.signal)
+
+
+def train(opts: RunOptions, events: Events) -> Run:
+    d = distributed.setup(opts.device)
+    events.enabled = events.enabled and d.main
+    if not d.main:
+        log.setLevel("WARNING")  # one rank's logs are enough
+    with StopRequest() as stop:
+        return loop(prepare(opts, d, events), opts, events, stop)
+
+
+def loop(run: Run, opts: RunOptions, events: Events, stop: StopRequest) -> Run:
+    cfg, t0, meter = run.train, time.time(), Meter(run.step)
+    events.emit("start", step=run.step, steps=cfg.steps, out=str(opts.out), device=str(run.dist.device),
+                world=run.dist.world, images=len(run.data), model=asdict(run.model), train=asdict(cfg))  # fmt: skip
+    end = min(cfg.steps, opts.until) if opts.until is not None else cfg.steps
+    while run.step < end:
+        for opt, base in ((run.nets.opt_g, cfg.lr_g), (run.nets.opt_d, cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(base, run.step, cfg)
+        label, real, z, eps = batch_for(run, run.step)
+        losses = train_step(run.nets, label, real, z, eps, cfg)
+        if run.ema:
+            run.ema.update(distributed.unwrap(run.nets.G))
+        run.step += 1
+        if run.step % cfg.log_every == 0 or run.step == end:
+            meter.report(run, losses, events)
+        if cfg.sample_every and run.step % cfg.sample_every == 0 and run.dist.main:
+            write_sample(run, opts.out, events)
+        stopping = distributed.any_rank(stop.signal is not None, run.dist)
+        if run.step % cfg.checkpoint_every == 0 or run.step == end or stopping:
+            save_checkpoint(run, opts.out, events)
+        if stopping:
+            reason = stop.signal or "signal on another rank"
+            events.emit(
+                "stopped", step=run.step, steps=cfg.steps, reason=reason, checkpoint=str(checkpoint_path(opts.out))
+            )
+            return run
+    if run.step < cfg.steps:
+        events.emit(
+            "stopped", step=run.step, steps=cfg.steps, reason="until", checkpoint=str(checkpoint_path(opts.out))
+        )
+    else:
+        events.emit("finished", step=run.step, steps=cfg.steps, seconds=round(time.time() - t0, 1),
+                    checkpoint=str(checkpoint_path(opts.out)))  # fmt: skip
+    return run
+
+
+class Meter:
+    """Throughput since the last report, for step events and logs."""
+
+    def __init__(self, step: int):
+        self.since, self.last = time.time(), step
+
+    def report(self, run: Run, losses: dict, events: Events) -> None:
+        cfg, per_step = run.train, run.train.batch_size * run.dist.world
+        rate = (run.step - self.last) * per_step / max(time.time() - self.since, 1e-9)
+        eta = (cfg.steps - run.step) * per_step / max(rate, 1e-9)
+        events.emit("step", step=run.step, steps=cfg.steps, epoch=round(epochs(run, run.step), 3), losses=losses,
+                    lr_g=learning_rate(cfg.lr_g, run.step - 1, cfg), images_per_s=round(rate, 3),
+                    eta_s=round(eta, 1))  # fmt: skip
+        shown = " ".join(f"{k} {v:.3f}" for k, v in losses.items())
+        log.info("step %d/%d %s %.2f img/s", run.step, cfg.steps, shown, rate)
+        self.since, self.last = time.time(), run.step
+
+
+def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
+    ckpt = checkpoint.load(checkpoint_path(opts.out)) if opts.resume else None
+    init = checkpoint.load(opts.init_from) if opts.init_from and not ckpt else None
+    model, train_cfg = opts.model, opts.train
+    if ckpt:  # a resumed run keeps its configuration
+        model = from_dict(ModelConfig, ckpt["model_config"])
+        train_cfg = from_dict(
+            TrainConfig, {**ckpt["train_config"], "steps": opts.steps or ckpt["train_config"]["steps"]}
+        )
+    elif init:  # fine-tuning keeps the architecture and sizes
+        model = from_dict(ModelConfig, init["model_config"])
+    validate(model)
+    spec = opts.data or (saved_spec(ckpt) if ckpt else camvid())
+    report = check_dataset(spec)
+    events.emit("check", ok=report.ok, dataset=spec.name, pairs=len(report.pairs),
+                problems=[p.to_json() for p in report.problems])  # fmt: skip
+    if not report.ok:
+        for p in report.problems:
+            log.error("%s", p.message)
+        raise DataCheckFailed(f"{report.summary()}; fix them (or remove the files) and start again")
+    log.info("%s", report.summary())
+    log.info("VGG perceptual loss: %s", f"on ({train_cfg.vgg_weights})" if train_cfg.vgg_weights else
+             "off (no ImageNet VGG19 weights available; results differ from the papers, which use it)")  # fmt: skip
+    seed_everything(train_cfg.seed)
+    torch.use_deterministic_algorithms(d.device.type == "cpu", warn_only=True)
+    data = load_data(report, model)
+    nets, ema = build_nets(model, train_cfg, len(spec.classes), d)
+    run = Run(model, train_cfg, nets, ema, data, d)
+    if ckpt:
+        if ckpt["data"]["fingerprint"] != data.fingerprint():
+            raise checkpoint.CheckpointError(
+                f"{opts.out}: the data differs from the data this run was trained on ({ckpt['data']['name']}, "
+                f"{ckpt['data']['images']} images); resume with the same data, or fine-tune with --init-from"
+            )
+        load_weights(run, ckpt, optimisers=True)
+        checkpoint.set_rng_state(ckpt["rng"])
+        run.step = ckpt["step"]
+        log.info("resumed %s at step %d", opts.out, run.step)
+    elif init:
+        if len(init["data"]["classes"]["classes"]) != len(spec.classes):
+            raise checkpoint.CheckpointError(
+                f"{opts.init_from} was trained on {len(init['data']['classes']['classes'])} classes, the data has "
+                f"{len(spec.classes)}; fine-tuning needs the same classes"
+            )
+        load_weights(run, init, optimisers=False)
+        log.info("fine-tuning from %s (step %d of its run)", opts.init_from, init["step"])
+    elif checkpoint_path(opts.out).exists():
+        raise checkpoint.CheckpointError(
+            f"{opts.out} already holds a run; continue it with --resume or use another --out"
+        )
+    return run
+
+
+def saved_spec(ckpt: dict) -> DatasetSpec:
+    data = ckpt["data"]
+    classes = class_list_from_json(data["classes"], "checkpoint classes")
+    return DatasetSpec(data["name"], Path(data["photos"]), Path(data["labels"]), classes)
+
+
+def save_checkpoint(run: Run, out: Path, events: Events) -> None:
+    if not run.dist.main:
+        return
+    path = checkpoint_path(out)
+    checkpoint.save(path, state_dict(run))
+    events.emit("checkpoint", step=run.step, path=str(path))
+    log.info("checkpoint %s at step %d", path, run.step)
+
+
+@torch.no_grad()
+def write_sample(run: Run, out: Path, events: Events) -> None:
+    n = min(4, len(run.data))
+    photos, labels = run.data.batch(torch.linspace(0, len(run.data) - 1, n).long())  # spread over the data
+    g = torch.Generator().manual_seed(run.train.seed)
+    z = torch.randn(n, run.model.z_dim, generator=g).to(run.dist.device) if run.model.z_dim > 0 else None
+    G = run.ema.model if run.ema else distributed.unwrap(run.nets.G)
+    was_training = G.training
+    G.eval()
+    fake = G(labels.to(run.dist.device), z)
+    G.train(was_training)
+    path = Path(out) / "samples" / f"step_{run.step:07d}.png"
+    save_grid(path, labels, photos.float() / 127.5 - 1, fake, run.data.spec.classes)
+    events.emit("sample", step=run.step, path=str(path))

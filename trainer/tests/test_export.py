@@ -1,0 +1,123 @@
+"""Export: the package contract, onnxruntime parity, dynamic batch, failure leaves nothing behind."""
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from conftest import train_args
+
+from scenebrush_trainer.cli import main
+from scenebrush_trainer.export import onnx_export
+from scenebrush_trainer.export.from_checkpoint import export_checkpoint
+
+CONTRACT_KEYS = {"format", "id", "name", "kind", "architecture", "discriminator", "height", "width", "classes",
+                 "dontcare", "z_dim", "training", "metrics", "license"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ckpt(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert (
+        main(train_args(tiny_data, out, "--generator", "ccfpse", "--steps", "2", "--events", str(out) + ".jsonl")) == 0
+    )
+    return out / "checkpoint.pt"
+
+
+def test_package_follows_the_contract(ckpt, tmp_path, capsys):
+    pkg = tmp_path / "models" / "my-model"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(pkg), "--name", "Mine"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["event"] == "exported" and result["max_abs_diff"]["model.onnx"] < 1e-4
+    assert sorted(p.name for p in pkg.iterdir()) == ["model.json", "model.onnx"]
+    meta = json.loads((pkg / "model.json").read_text())
+    assert set(meta) == CONTRACT_KEYS
+    assert meta["format"] == 1 and meta["id"] == "my-model" and meta["name"] == "Mine" and meta["kind"] == "generator"
+    assert meta["architecture"] == "ccfpse" and meta["dontcare"] == 11 and meta["z_dim"] == 32
+    assert [c["id"] for c in meta["classes"]] == list(range(12)) and meta["classes"][0]["name"] == "Sky"
+    t = meta["training"]
+    assert t["images"] == 4 and t["seed"] == 0 and "scenebrush_trainer" in t["trainer"]
+    assert t["config"]["vgg_loss"] is False and t["config"]["ngf"] == 4
+    assert meta["metrics"] is None and meta["license"]
+
+    model = onnx.load(str(pkg / "model.onnx"))
+    assert model.opset_import[0].version >= 17
+    assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    ops = {n.op_type for n in model.graph.node}
+    assert {"Slice", "Mul", "Add", "Equal", "Cast"} <= ops
+    assert not ops & {"BatchNormalization", "Im2Col", "Col2Im", "RandomNormal", "RandomNormalLike"}, ops
+    sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i for i in sess.get_inputs()}
+    assert inputs["label"].type == "tensor(int64)" and inputs["label"].shape[1:] == [64, 64]
+    assert inputs["z"].shape[1:] == [32]
+    assert sess.get_outputs()[0].name == "image"
+
+
+def test_onnx_matches_pytorch_for_any_batch_size(ckpt, tmp_path):
+    pkg = tmp_path / "p"
+    export_checkpoint(ckpt, pkg, "p")
+    from scenebrush_trainer.networks import build_generator
+    from scenebrush_trainer.training import checkpoint
+    from scenebrush_trainer.training.config import ModelConfig, from_dict
+
+    c = checkpoint.load(ckpt)
+    g = build_generator(from_dict(ModelConfig, c["model_config"]), 12)
+    g.load_state_dict(c["G"])
+    g.eval()
+    sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
+    for n in (1, 3):
+        label = torch.randint(0, 12, (n, 64, 64))
+        z = torch.randn(n, 32)
+        with torch.no_grad():
+            want = g(label, z).numpy()
+        got = sess.run(None, {"label": label.numpy(), "z": z.numpy()})[0]
+        assert got.shape == (n, 3, 64, 64) and np.abs(got - want).max() < 1e-4
+
+
+def test_a_failed_check_fails_loudly_and_leaves_no_package(ckpt, tmp_path, monkeypatch):
+    monkeypatch.setattr(onnx_export, "TOLERANCE", 0.0)  # nothing can pass
+    pkg = tmp_path / "bad"
+    with pytest.raises(onnx_export.ExportError, match="differs from PyTorch"):
+        export_checkpoint(ckpt, pkg, "bad")
+    assert not (pkg / "model.json").exists() and not (pkg / "model.onnx").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_export_errors_are_clear(ckpt, tmp_path, capsys):
+    assert main(["export", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "x")]) == 1
+    assert "no checkpoint at" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x00" * 100)
+    assert main(["export", "--checkpoint", str(garbage), "--out", str(tmp_path / "x")]) == 1
+    assert "cannot read checkpoint" in capsys.readouterr().err
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--id", "Bad Id"]) == 1
+    assert "package id" in capsys.readouterr().err
+
+
+def test_fixture_packages_match_their_references_and_regenerate_identically(tmp_path):
+    """tests/fixtures/models (read by the app's tests) is what scripts/make_fixtures.sh builds."""
+    from conftest import REPO
+    from PIL import Image
+
+    from scenebrush_trainer.export.fixtures import FIXTURES, build_fixture
+
+    for package_id in FIXTURES:
+        committed = REPO / "tests" / "fixtures" / "models" / package_id
+        assert committed.is_dir(), f"{committed} is missing: run scripts/make_fixtures.sh"
+        assert (committed / "model.onnx").stat().st_size < 1 << 20
+        meta = json.loads((committed / "model.json").read_text())
+        assert meta["id"] == package_id and "untrained test fixture" in meta["name"]
+        want = np.fromfile(committed / "reference_image.f32", "<f4")
+        assert want.size == 3 * 192 * 256 and want.std() > 0.01
+        z = np.fromfile(committed / "reference_z.f32", "<f4").reshape(1, meta["z_dim"])
+        label = np.array(Image.open(committed / "reference_label.png"), np.int64)[None]
+        assert label.shape == (1, 192, 256) and len(np.unique(label)) >= 5
+        sess = ort.InferenceSession(str(committed / "model.onnx"), providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"label": label, "z": z})[0].ravel()
+        assert np.abs(got - want).max() < 1e-4
+
+        fresh = build_fixture(tmp_path, package_id)
+        for name in ("model.onnx", "reference_label.png", "reference_z.f32", "reference_image.f32"):
+            assert (fresh / name).read_bytes() == (committed / name).read_bytes(), f"{package_id}/{name} is stale"

@@ -1,0 +1,160 @@
+"""Real training runs on a tiny dataset: every generator x discriminator, resume, fine-tuning."""
+
+import json
+import math
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from conftest import SIZE, read_events, step_losses, train_args
+from PIL import Image
+
+from scenebrush_trainer.cli import main
+from scenebrush_trainer.training import checkpoint
+
+COMBOS = [(g, d) for g in ("spade", "ccfpse") for d in ("patchgan", "fp", "fpse")]
+
+
+@pytest.mark.parametrize("gen,disc", COMBOS)
+def test_combination_trains_and_exports(tiny_data, tmp_path, gen, disc):
+    events = tmp_path / "events.jsonl"
+    out, pkg = tmp_path / "run", tmp_path / "models" / f"tiny-{gen}-{disc}"
+    args = train_args(tiny_data, out, "--generator", gen, "--discriminator", disc, "--steps", "4",
+                      "--events", str(events), "--export-to", str(pkg))  # fmt: skip
+    assert main(args) == 0
+    ev = read_events(events)
+    kinds = [e["event"] for e in ev]
+    assert kinds[:2] == ["check", "start"] and "finished" in kinds and "exported" in kinds
+    losses = step_losses(ev)
+    assert sorted(losses) == [1, 2, 3, 4]
+    for name in ("d_real", "d_fake", "g_gan", "g_feat"):
+        values = [losses[s][name] for s in sorted(losses)]
+        assert all(math.isfinite(v) for v in values), (name, values)
+        assert len(set(values)) > 1, f"{name} does not change: {values}"
+
+    meta = json.loads((pkg / "model.json").read_text())
+    assert (meta["architecture"], meta["discriminator"], meta["height"], meta["width"]) == (gen, disc, SIZE, SIZE)
+    exported = next(e for e in ev if e["event"] == "exported")
+    assert exported["max_abs_diff"]["model.onnx"] < 1e-4
+    sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["label", "z"] and [o.name for o in sess.get_outputs()] == ["image"]
+    label = np.array(Image.open(next((tiny_data / "labels").iterdir())), np.int64)[None]
+    z = np.random.default_rng(0).standard_normal((1, meta["z_dim"]), dtype=np.float32)
+    image = sess.run(None, {"label": label, "z": z})[0]
+    assert image.shape == (1, 3, SIZE, SIZE) and np.isfinite(image).all() and np.abs(image).max() <= 1
+
+
+def run_losses(tiny_data, out, *extra):
+    events = out.parent / f"{out.name}.jsonl"
+    assert main(train_args(tiny_data, out, "--events", str(events), *extra)) == 0
+    return read_events(events)
+
+
+def test_same_seed_gives_identical_runs_and_another_seed_does_not(tiny_data, tmp_path):
+    a = step_losses(run_losses(tiny_data, tmp_path / "a", "--steps", "3"))
+    b = step_losses(run_losses(tiny_data, tmp_path / "b", "--steps", "3"))
+    c = step_losses(run_losses(tiny_data, tmp_path / "c", "--steps", "3", "--seed", "1"))
+    assert a == b
+    assert a != c
+
+
+def test_resume_equals_uninterrupted_training(tiny_data, tmp_path):
+    common = ["--steps", "6", "--ema", "0.9", "--generator", "ccfpse", "--discriminator", "patchgan"]
+    whole = run_losses(tiny_data, tmp_path / "whole", *common)
+    first = run_losses(tiny_data, tmp_path / "split", *common, "--until", "3")
+    assert first[-1]["event"] == "stopped" and first[-1]["reason"] == "until" and first[-1]["step"] == 3
+    # resume without repeating the options: the run's configuration and data come from its checkpoint
+    events = tmp_path / "resumed.jsonl"
+    assert main(["train", "--out", str(tmp_path / "split"), "--resume", "--events", str(events)]) == 0
+    second = read_events(events)
+    assert next(e for e in second if e["event"] == "start")["step"] == 3
+    assert step_losses(second) == {s: v for s, v in step_losses(whole).items() if s > 3}
+    ca = checkpoint.load(tmp_path / "whole" / "checkpoint.pt")
+    cb = checkpoint.load(tmp_path / "split" / "checkpoint.pt")
+    for part in ("G", "D", "ema"):
+        assert all(torch.equal(ca[part][k], cb[part][k]) for k in ca[part]), part
+
+
+def test_resume_refuses_other_data_and_new_runs_refuse_an_existing_folder(tiny_data, tmp_path, capsys):
+    run_losses(tiny_data, tmp_path / "r", "--steps", "2")
+    # a new run into the same folder would overwrite it
+    assert main(train_args(tiny_data, tmp_path / "r", "--steps", "2")) == 1
+    assert "already holds a run" in capsys.readouterr().err
+    other = tmp_path / "other"
+    (other / "photos").mkdir(parents=True)
+    (other / "labels").mkdir()
+    for name in sorted(p.name for p in (tiny_data / "photos").iterdir())[:2]:
+        (other / "photos" / name).write_bytes((tiny_data / "photos" / name).read_bytes())
+        (other / "labels" / name).write_bytes((tiny_data / "labels" / name).read_bytes())
+    args = ["train", "--out", str(tmp_path / "r"), "--resume", "--photos", str(other / "photos"),
+            "--labels", str(other / "labels"), "--classes", str(tiny_data / "classes.json")]  # fmt: skip
+    assert main(args) == 1
+    assert "differs from the data this run was trained on" in capsys.readouterr().err
+
+
+def test_fine_tune_starts_from_the_checkpoint_with_lower_learning_rates(tiny_data, tmp_path):
+    run_losses(tiny_data, tmp_path / "base", "--steps", "2", "--generator", "ccfpse")
+    ev = run_losses(tiny_data, tmp_path / "ft", "--init-from", str(tmp_path / "base" / "checkpoint.pt"),
+                    "--train-preset", "finetune", "--steps", "2")  # fmt: skip
+    start = next(e for e in ev if e["event"] == "start")
+    assert start["step"] == 0 and start["model"]["generator"] == "ccfpse"  # architecture from the checkpoint
+    assert start["train"]["lr_g"] < 1e-4 and start["train"]["lr_d"] < 4e-4
+    assert step_losses(ev)[1]["g_feat"] > 0
+
+
+def test_style_encoder_trains_with_kl_and_exports_encoder_onnx(tiny_data, tmp_path):
+    pkg = tmp_path / "pkg"
+    ev = run_losses(tiny_data, tmp_path / "enc", "--steps", "2", "--encoder", "--export-to", str(pkg))
+    assert all(math.isfinite(v["g_kld"]) and v["g_kld"] >= 0 for v in step_losses(ev).values())
+    sess = ort.InferenceSession(str(pkg / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in sess.get_inputs()] == ["image"]
+    mu, logvar = sess.run(None, {"image": np.zeros((3, 3, SIZE, SIZE), np.float32)})
+    assert mu.shape == logvar.shape == (3, 32)
+
+
+def test_samples_are_written(tiny_data, tmp_path):
+    ev = run_losses(tiny_data, tmp_path / "s", "--steps", "2", "--sample-every", "2")
+    sample = next(e for e in ev if e["event"] == "sample")
+    img = Image.open(sample["path"])
+    assert img.size == (3 * SIZE, 4 * SIZE)  # label | photo | generated, four samples
+
+
+def test_two_processes_under_torchrun_train_one_model(tiny_data, tmp_path):
+    """DistributedDataParallel on CPU (gloo): the same code path as several GPUs."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import TRAINER
+
+    events, out = tmp_path / "ev.jsonl", tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(TRAINER), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "scenebrush_trainer", *train_args(tiny_data, out, "--steps", "2", "--threads", "1",
+                                                   "--events", str(events))]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ev = read_events(events)
+    start = next(e for e in ev if e["event"] == "start")
+    assert start["world"] == 2 and ev[-1]["event"] == "finished"
+    assert sorted(step_losses(ev)) == [1, 2]  # one process reports
+    last = [e for e in ev if e["event"] == "step"][-1]
+    assert last["epoch"] == 1.0  # 2 steps x 2 processes x batch 1 over 4 images
+    ckpt = checkpoint.load(out / "checkpoint.pt")
+    assert ckpt["world"] == 2 and ckpt["step"] == 2
+
+
+def test_vgg_loss_switch_turns_the_loss_on(tiny_data, tmp_path):
+    """With a VGG19 weights file the generator gets a perceptual loss (random weights stand in for ImageNet's)."""
+    from torchvision.models import vgg19
+
+    weights = tmp_path / "vgg19.pth"
+    torch.save({f"features.{k}": v for k, v in vgg19(weights=None).features.state_dict().items()}, weights)
+    ev = run_losses(tiny_data, tmp_path / "vgg", "--steps", "2", "--vgg-weights", str(weights))
+    assert all(math.isfinite(v["g_vgg"]) and v["g_vgg"] > 0 for v in step_losses(ev).values())
+    torch.save({"x": torch.zeros(1)}, tmp_path / "bad.pth")
+    assert (
+        main(train_args(tiny_data, tmp_path / "vgg-bad", "--steps", "1", "--vgg-weights", str(tmp_path / "bad.pth")))
+        == 1
+    )
