@@ -9,7 +9,7 @@ use crate::canvas::{Tool, draw_line, fill_rect, flood_fill, paint_disc, paint_st
 use super::canvas::{canvas_header_ui, canvas_ui, sync_canvas_texture};
 use super::command::{Command, Stroke};
 use super::compare::compare_ui;
-use super::files::{open_layout, poll_dialog, save_file, start_dialog};
+use super::files::{open_layout, poll_dialog, ready_to_save, save_file, start_dialog};
 use super::menu::menu_bar_ui;
 use super::palette::palette_ui;
 use super::results::results_ui;
@@ -285,7 +285,11 @@ impl SceneBrushApp {
             }
             Command::Save {
                 kind, path: None, ..
-            } => start_dialog(DialogPurpose::Save(kind), state, rt),
+            } => {
+                if ready_to_save(kind, state, rt) {
+                    start_dialog(DialogPurpose::Save(kind), state, rt);
+                }
+            }
             Command::Save {
                 kind,
                 path: Some(path),

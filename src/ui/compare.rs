@@ -11,7 +11,7 @@ use super::shortcuts;
 use super::state::{AppState, MAX_COMPARE};
 
 /// Room for the three caption lines under each image.
-const CAPTION_HEIGHT: f32 = 68.0;
+const CAPTION_HEIGHT: f32 = 74.0;
 
 pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
     ui.label(RichText::new("COMPARE MODELS").small().strong().weak());
@@ -100,7 +100,10 @@ fn grid_fit(n: usize, avail: egui::Vec2, aspect: f32, gap: f32) -> (usize, f32) 
                 ((avail.y - rows as f32 * (CAPTION_HEIGHT + gap)) / rows as f32) * aspect;
             (columns, by_width.min(by_height).max(120.0))
         })
-        .fold((1, 0.0), |best, c| if c.1 > best.1 + 0.5 { c } else { best })
+        .fold(
+            (1, 0.0),
+            |best, c| if c.1 > best.1 + 0.5 { c } else { best },
+        )
 }
 
 /// Every chosen model (at least two) has an image for the current layout and seed.

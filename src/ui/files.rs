@@ -126,6 +126,35 @@ fn file_name(path: &Path) -> String {
     )
 }
 
+/// False (with an error report) when `kind` has nothing to write yet, so no dialog opens
+/// for nothing.
+pub fn ready_to_save(kind: SaveKind, state: &AppState, rt: &mut Runtime) -> bool {
+    let ready = match kind {
+        SaveKind::LayoutIds | SaveKind::LayoutColors => true,
+        SaveKind::Image => state
+            .active_model
+            .as_deref()
+            .and_then(|id| rt.models.get(id))
+            .is_some_and(|m| m.result.is_some()),
+        SaveKind::Grid => grid_cells(state, rt).is_some(),
+    };
+    if !ready {
+        report_nothing_to_export(kind, rt);
+    }
+    ready
+}
+
+fn report_nothing_to_export(kind: SaveKind, rt: &mut Runtime) {
+    let message = match kind {
+        SaveKind::Grid => {
+            "Choose at least two models in the compare view and wait until each shows the \
+             current layout."
+        }
+        _ => "The active model has not produced an image yet; wait for it to render.",
+    };
+    rt.show_error("Nothing to export yet", message);
+}
+
 /// Writes a file. An existing file is only replaced with `overwrite` (after the user agreed);
 /// otherwise the user is asked.
 pub fn save_file(
@@ -149,25 +178,12 @@ pub fn save_file(
                 .map(|r| &r.image);
             match image {
                 Some(image) => save_image(&path, image, overwrite),
-                None => {
-                    rt.show_error(
-                        "Nothing to export yet",
-                        "The active model has not produced an image yet; wait for it to render.",
-                    );
-                    return;
-                }
+                None => return report_nothing_to_export(kind, rt),
             }
         }
         SaveKind::Grid => match grid_cells(state, rt) {
             Some(cells) => save_image(&path, &compare_grid(&cells), overwrite),
-            None => {
-                rt.show_error(
-                    "Nothing to export yet",
-                    "Choose at least two models in the compare view and wait until each shows \
-                     the current layout.",
-                );
-                return;
-            }
+            None => return report_nothing_to_export(kind, rt),
         },
     };
     match result {

@@ -148,7 +148,7 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
         }
     }
     if !facts.is_empty() {
-        ui.label(RichText::new(facts.join(" · ")).small().weak());
+        ui.label(RichText::new(facts.join(" · ")).weak());
     }
 }
 
@@ -184,7 +184,7 @@ pub fn model_list_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut
 /// Seed field (type to reproduce), lock and "New style".
 pub fn seed_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        ui.label("Seed");
+        let label = ui.label("Seed");
         let mut seed = state.seed;
         let response = ui
             .add(
@@ -192,6 +192,7 @@ pub fn seed_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
                     .range(0..=u64::from(u32::MAX))
                     .speed(1.0),
             )
+            .labelled_by(label.id)
             .on_hover_text(
                 "The style noise z comes from this seed: type one to reproduce a result",
             );

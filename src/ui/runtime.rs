@@ -319,25 +319,18 @@ impl Runtime {
             .iter()
             .map(|p| (p.meta.id.clone(), ModelView::new()))
             .collect();
-        let worker = match &runtime_info {
-            Ok(_) if !generators.is_empty() => {
-                Some(InferenceWorker::spawn(generators.clone(), args.provider))
-            }
-            Ok(_) => None,
-            Err(reason) => {
-                for p in &generators {
-                    if let Some(view) = models.get_mut(&p.meta.id) {
-                        view.load = LoadState::Failed(reason.clone());
-                    }
-                    if let Some(entry) = registry.get_mut(&p.meta.id) {
-                        entry.status = PackageStatus::Unavailable {
-                            reason: reason.clone(),
-                        };
-                    }
+        if let Err(reason) = &runtime_info {
+            for p in &generators {
+                if let Some(view) = models.get_mut(&p.meta.id) {
+                    view.load = LoadState::Failed(reason.clone());
                 }
-                None
+                if let Some(entry) = registry.get_mut(&p.meta.id) {
+                    entry.status = PackageStatus::Unavailable {
+                        reason: reason.clone(),
+                    };
+                }
             }
-        };
+        }
 
         let usable = |id: &str| {
             models
@@ -364,6 +357,21 @@ impl Runtime {
                 state.compare_models.push(p.meta.id.clone());
             }
         }
+
+        // The models on screen load first: the worker loads in order before any render.
+        let mut load_order = generators.clone();
+        load_order.sort_by_key(|p| {
+            let id = &p.meta.id;
+            if active.as_ref() == Some(id) {
+                0
+            } else if state.compare_models.contains(id) {
+                1
+            } else {
+                2
+            }
+        });
+        let worker = (runtime_info.is_ok() && !load_order.is_empty())
+            .then(|| InferenceWorker::spawn(load_order, args.provider));
 
         let meta = active
             .as_deref()
@@ -519,6 +527,20 @@ impl Runtime {
         while let Some(event) = self.worker.as_ref().and_then(InferenceWorker::try_recv) {
             changed = true;
             self.handle_event(ctx, event);
+        }
+        if self.worker.as_ref().is_some_and(|w| !w.is_running()) {
+            // Without its thread no image would ever arrive: say so instead of waiting forever.
+            self.worker = None;
+            let reason = "the inference thread stopped; save your layout and restart SceneBrush \
+                          (details are in the log with RUST_LOG=info)"
+                .to_string();
+            for view in self.models.values_mut() {
+                if !matches!(view.load, LoadState::Failed(_)) {
+                    view.load = LoadState::Failed(reason.clone());
+                }
+            }
+            self.show_error("Inference stopped", reason);
+            changed = true;
         }
         changed
     }

@@ -18,7 +18,8 @@ pub fn models_window(
     let mut open = state.show_models_window;
     egui::Window::new("Models")
         .open(&mut open)
-        .default_width(720.0)
+        .default_width(760.0)
+        .default_pos([260.0, 70.0])
         .show(ctx, |ui| models_ui(ui, rt));
     if open != state.show_models_window {
         commands.push(Command::ShowModelsWindow(open));
@@ -95,13 +96,11 @@ fn models_ui(ui: &mut Ui, rt: &Runtime) {
                     });
                     match (failed, view.map(|v| &v.load)) {
                         (Some(reason), _) => {
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(format!("Unavailable: {reason}"))
-                                        .color(ui.visuals().error_fg_color),
-                                )
-                                .wrap(),
-                            );
+                            let text = RichText::new(format!("Unavailable: {reason}"))
+                                .color(ui.visuals().error_fg_color);
+                            ui.allocate_ui(egui::vec2(380.0, 0.0), |ui| {
+                                ui.add(egui::Label::new(text).wrap());
+                            });
                             ui.label("—");
                         }
                         (None, Some(LoadState::Loading)) => {
@@ -131,6 +130,7 @@ pub fn shortcuts_window(ctx: &egui::Context, state: &AppState, commands: &mut Ve
     let mut open = state.show_shortcuts_window;
     egui::Window::new("Keyboard shortcuts")
         .open(&mut open)
+        .default_pos([300.0, 90.0])
         .resizable(false)
         .show(ctx, |ui| {
             egui::Grid::new("shortcuts-grid")
