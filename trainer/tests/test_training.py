@@ -103,6 +103,22 @@ def test_fine_tune_starts_from_the_checkpoint_with_lower_learning_rates(tiny_dat
     assert step_losses(ev)[1]["g_feat"] > 0
 
 
+def test_a_package_with_weights_fine_tunes_but_cannot_be_resumed(tiny_data, tmp_path, capsys):
+    run_losses(tiny_data, tmp_path / "base", "--steps", "2")
+    pkg = tmp_path / "pkg"
+    assert main(["export", "--checkpoint", str(tmp_path / "base"), "--out", str(pkg), "--with-weights"]) == 0
+    weights = checkpoint.load(pkg)
+    base = checkpoint.load(tmp_path / "base")
+    assert weights["weights_only"] and "opt_g" not in weights and weights["data"]["photos"] == ""
+    for name, value in weights["G"].items():  # float16 copies of the generator the package was exported from
+        assert value.dtype == (torch.float16 if value.is_floating_point() else base["G"][name].dtype)
+        assert torch.allclose(value.float(), base["G"][name].float(), atol=1e-2), name
+    ev = run_losses(tiny_data, tmp_path / "ft", "--init-from", str(pkg), "--train-preset", "finetune", "--steps", "2")
+    assert step_losses(ev)[2]["g_feat"] > 0
+    assert main(["train", "--out", str(pkg), "--resume", "--steps", "4"]) == 1
+    assert "fine-tuning only" in capsys.readouterr().err
+
+
 def test_style_encoder_trains_with_kl_and_exports_encoder_onnx(tiny_data, tmp_path):
     pkg = tmp_path / "pkg"
     ev = run_losses(tiny_data, tmp_path / "enc", "--steps", "2", "--encoder", "--export-to", str(pkg))

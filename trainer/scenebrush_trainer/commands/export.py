@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from ..export.finetune import write_finetune_checkpoint
 from ..export.from_checkpoint import export_checkpoint
 
 NAME = "export"
@@ -15,9 +16,16 @@ def add_arguments(p) -> None:
     p.add_argument("--id", help="package id (default: the --out folder's name)")
     p.add_argument("--name", help="display name (default: architecture, dataset and size)")
     p.add_argument("--license", help="licence text (default: from the dataset's terms)")
+    p.add_argument(
+        "--with-weights",
+        action="store_true",
+        help="also write PACKAGE/checkpoint.pt (G and D in float16) so `train --init-from PACKAGE` can fine-tune it",
+    )
 
 
 def run(args) -> int:
     result = export_checkpoint(args.checkpoint, args.out, args.id or args.out.name, args.name, args.license)
+    if args.with_weights:
+        result["weights"] = str(write_finetune_checkpoint(args.checkpoint, args.out))
     print(json.dumps({"event": "exported", **result}))
     return 0

@@ -131,6 +131,11 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
     ckpt = checkpoint.load(checkpoint_path(opts.out)) if opts.resume else None
     init = checkpoint.load(opts.init_from) if opts.init_from and not ckpt else None
     model, train_cfg = opts.model, opts.train
+    if ckpt and ckpt.get("weights_only"):
+        raise checkpoint.CheckpointError(
+            f"{checkpoint_path(opts.out)} holds weights for fine-tuning only (no optimiser state) and cannot be "
+            f"resumed; start a new run from it with --init-from {opts.out}"
+        )
     if ckpt:  # a resumed run keeps its configuration
         model = from_dict(ModelConfig, ckpt["model_config"])
         train_cfg = from_dict(

@@ -1,0 +1,43 @@
+"""The weights a shipped package carries for fine-tuning: `checkpoint.pt` beside model.onnx.
+
+Only what `train --init-from` reads (G, D, the style encoder, configs, classes), in float16 to halve the
+size: no optimiser state, so it cannot be resumed, and no data paths of the machine it was trained on.
+"""
+
+from pathlib import Path
+
+from ..training import checkpoint
+
+
+def half(state: dict | None) -> dict | None:
+    if state is None:
+        return None
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def write_finetune_checkpoint(ckpt_path: Path, package: Path) -> Path:
+    ckpt = checkpoint.load(ckpt_path)
+    data = ckpt["data"]
+    generator = ckpt["ema"] or ckpt["G"]  # fine-tuning starts from the weights the package was exported with
+    state = {
+        "weights_only": True,
+        "step": ckpt["step"],
+        "world": ckpt.get("world", 1),
+        "model_config": ckpt["model_config"],
+        "train_config": ckpt["train_config"],
+        "data": {
+            "name": data["name"],
+            "images": data["images"],
+            "fingerprint": data["fingerprint"],
+            "classes": data["classes"],
+            "photos": "",
+            "labels": "",
+        },  # fmt: skip
+        "G": half(generator),
+        "D": half(ckpt["D"]),
+        "E": half(ckpt.get("E")),
+        "ema": None,
+    }
+    path = Path(package) / checkpoint.NAME
+    checkpoint.save(path, state)
+    return path
