@@ -9,7 +9,8 @@ pub use meta::{
 };
 pub use package::{ENCODER_FILE, METADATA_FILE, ModelPackage, NETWORK_FILE, PackageError};
 pub use registry::{
-    MODELS_ENV, ModelRegistry, PackageStatus, RegistryEntry, default_model_dirs, user_models_dir,
+    DEFAULT_GENERATOR, DEFAULT_SEGMENTER, MODELS_ENV, ModelRegistry, PackageStatus, RegistryEntry,
+    default_model_dirs, user_models_dir,
 };
 
 /// A valid CamVid-like model.json (12 classes, 192x256, z_dim 8) for unit tests.

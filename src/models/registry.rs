@@ -5,6 +5,10 @@ use super::package::{METADATA_FILE, ModelPackage, NETWORK_FILE, PackageError};
 
 /// Environment variable with extra model folders (separated like PATH).
 pub const MODELS_ENV: &str = "SCENEBRUSH_MODELS";
+/// Id of the segmenter shipped in models/.
+pub const DEFAULT_SEGMENTER: &str = "camvid-segmenter";
+/// Id of the generator the app starts with: the shipped model fast enough to follow the brush.
+pub const DEFAULT_GENERATOR: &str = "camvid-spade";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackageStatus {
@@ -154,10 +158,29 @@ impl ModelRegistry {
             .filter_map(|e| e.package.as_ref())
     }
 
-    /// Usable generators, in scan order.
+    /// Usable generators: the default one first when present, then the others in scan order.
     pub fn generators(&self) -> impl Iterator<Item = &ModelPackage> {
+        let all = || {
+            self.available()
+                .filter(|p| p.meta.kind == ModelKind::Generator)
+        };
+        all()
+            .filter(|p| p.meta.id == DEFAULT_GENERATOR)
+            .chain(all().filter(|p| p.meta.id != DEFAULT_GENERATOR))
+    }
+
+    /// Usable segmenters, in scan order.
+    pub fn segmenters(&self) -> impl Iterator<Item = &ModelPackage> {
         self.available()
-            .filter(|p| p.meta.kind == ModelKind::Generator)
+            .filter(|p| p.meta.kind == ModelKind::Segmenter)
+    }
+
+    /// The segmenter "open photo as layout" uses: the shipped CamVid one if present, else the
+    /// first one found.
+    pub fn default_segmenter(&self) -> Option<&ModelPackage> {
+        self.segmenters()
+            .find(|p| p.meta.id == DEFAULT_SEGMENTER)
+            .or_else(|| self.segmenters().next())
     }
 
     /// The first entry with this id (available or not).
@@ -260,6 +283,24 @@ mod tests {
         assert_eq!(reg.available_ids(), ["t"]);
         assert_eq!(reg.get("t").map(|e| e.dir.ends_with("a-good")), Some(true));
         assert!(reg.get("zzz").is_none());
+    }
+
+    #[test]
+    fn the_default_generator_comes_first() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        let with_id =
+            |id: &str| camvid_json("").replace("\"id\": \"t\"", &format!("\"id\": \"{id}\""));
+        write_pkg(root, "a-other", &with_id("a-other"), true);
+        write_pkg(root, "camvid-spade", &with_id(DEFAULT_GENERATOR), true);
+        write_pkg(root, "z-last", &with_id("z-last"), true);
+        let reg = ModelRegistry::scan_metadata(&[root.to_path_buf()]);
+        let ids: Vec<&str> = reg.generators().map(|p| p.meta.id.as_str()).collect();
+        assert_eq!(ids, [DEFAULT_GENERATOR, "a-other", "z-last"]);
+        assert_eq!(
+            reg.available_ids(),
+            ["a-other", DEFAULT_GENERATOR, "z-last"]
+        );
     }
 
     #[test]

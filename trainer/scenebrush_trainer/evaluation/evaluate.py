@@ -78,7 +78,12 @@ def check_compatible(gen: Package, seg: Package, data_classes) -> None:
         )
     names = [c["name"] for c in gen.meta["classes"]]
     if names != [c["name"] for c in seg.meta["classes"]] or gen.meta.get("dontcare") != seg.meta.get("dontcare"):
-        raise EvaluationError(f"generator {gen.path} and segmenter {seg.path} have different class lists")
+        seg_names = [c["name"] for c in seg.meta["classes"]]
+        raise EvaluationError(
+            f"generator {gen.path} has classes {names} (don't care {gen.meta.get('dontcare')}) but segmenter "
+            f"{seg.path} has {seg_names} (don't care {seg.meta.get('dontcare')}); use a segmenter trained on the "
+            "generator's classes (--segmenter)"
+        )
     if len(names) != len(data_classes) or gen.meta.get("dontcare") != data_classes.dontcare:
         raise EvaluationError(
             f"the data has {len(data_classes)} classes (don't care {data_classes.dontcare}), generator {gen.path} "

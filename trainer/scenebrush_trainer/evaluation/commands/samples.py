@@ -1,0 +1,27 @@
+"""`samples`: the same val layouts through several generator packages, as one grid image."""
+
+import json
+from pathlib import Path
+
+from ...data.presets import PRESETS, dataset_spec
+from ..samples import sample_grid
+
+NAME = "samples"
+HELP = "grid of val layouts: label map, each generator package, the real photo"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--packages", required=True, type=Path, nargs="+", help="generator package folders")
+    p.add_argument("--out", required=True, type=Path, help="PNG to write")
+    p.add_argument("--dataset", choices=sorted(PRESETS), default="camvid")
+    p.add_argument("--data", metavar="DIR", help="the preset's root (default ../shared/data/camvid)")
+    p.add_argument("--split", default="val")
+    p.add_argument("--count", type=int, default=8, help="layouts, evenly spaced over the split (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="z seed (the same noise for every package)")
+
+
+def run(args) -> int:
+    spec = dataset_spec(args.dataset, args.data, args.split)
+    names = sample_grid(args.packages, spec, args.out, args.count, args.seed)
+    print(json.dumps({"event": "samples", "path": str(args.out), "layouts": names}))
+    return 0
