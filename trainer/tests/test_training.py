@@ -119,6 +119,13 @@ def test_a_package_with_weights_fine_tunes_but_cannot_be_resumed(tiny_data, tmp_
     assert "fine-tuning only" in capsys.readouterr().err
 
 
+def test_pixel_l1_is_a_logged_switch(tiny_data, tmp_path):
+    off = step_losses(run_losses(tiny_data, tmp_path / "off", "--steps", "1"))
+    on = step_losses(run_losses(tiny_data, tmp_path / "on", "--steps", "1", "--lambda-l1", "20"))
+    assert "g_l1" not in off[1] and math.isfinite(on[1]["g_l1"]) and on[1]["g_l1"] > 0
+    assert on[1]["g_gan"] == off[1]["g_gan"]  # same seed: the first fake is the same; only G's loss differs
+
+
 def test_style_encoder_trains_with_kl_and_exports_encoder_onnx(tiny_data, tmp_path):
     pkg = tmp_path / "pkg"
     ev = run_losses(tiny_data, tmp_path / "enc", "--steps", "2", "--encoder", "--export-to", str(pkg))

@@ -29,6 +29,7 @@ class TrainConfig:
     lambda_feat: float = 10.0
     lambda_kld: float = 0.05
     lambda_vgg: float = 10.0
+    lambda_l1: float = 0.0  # pixel L1 to the real photo; 0 = off (the papers' recipe has none)
     vgg_weights: str | None = None  # torchvision VGG19 state dict; None = VGG loss off
     ema: float = 0.0  # decay of the generator's EMA weights; 0 = off
     seed: int = 0

@@ -77,6 +77,10 @@ def step(nets: Nets, label: torch.Tensor, real: torch.Tensor, z, eps, cfg) -> di
         if nets.E is not None:
             loss_g = loss_g + kld
             out["g_kld"] = kld
+        if cfg.lambda_l1 > 0:
+            g_l1 = (fake.float() - real.float()).abs().mean() * cfg.lambda_l1
+            loss_g = loss_g + g_l1
+            out["g_l1"] = g_l1
         if nets.vgg is not None:
             g_vgg = nets.vgg(fake.float(), real.float()) * cfg.lambda_vgg
             loss_g = loss_g + g_vgg
