@@ -9,3 +9,4 @@ if [ ! -x "$PY" ]; then
     exit 1
 fi
 PYTHONPATH=trainer "$PY" -m scenebrush_trainer.export.fixtures --out tests/fixtures/models "$@"
+PYTHONPATH=trainer "$PY" -m scenebrush_trainer.evaluation.fixtures --out tests/fixtures/models "$@"

@@ -6,4 +6,5 @@ pub mod inference;
 pub mod io;
 pub mod models;
 pub mod paths;
+pub mod training;
 pub mod ui;

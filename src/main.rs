@@ -13,6 +13,9 @@ fn main() -> ExitCode {
     match scenebrush::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(scenebrush::cli::Exit(code)) = e.downcast_ref::<scenebrush::cli::Exit>() {
+                return ExitCode::from(u8::try_from(*code).unwrap_or(1));
+            }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

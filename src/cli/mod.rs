@@ -1,4 +1,6 @@
-//! The command line: `scenebrush [models|render|compare]`.
+//! The command line: `scenebrush [models|render|compare|segment|train]`.
+mod segment;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -40,7 +42,20 @@ pub enum Command {
     Render(RenderArgs),
     /// Render a label map with several models and save them side by side with captions
     Compare(CompareArgs),
+    /// Turn a photo into a label map (class ids) with a segmenter model
+    Segment(segment::SegmentArgs),
+    /// Train or fine-tune a generator with the bundled trainer, with a progress bar; the
+    /// arguments are the trainer's (`scenebrush train --help`)
+    Train(train::TrainArgs),
 }
+
+pub use segment::SegmentArgs;
+pub use train::TrainArgs;
+
+/// Ends the program with this exit status (the trainer's); the message is already printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct Exit(pub i32);
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -103,6 +118,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Models) => list_models(&dirs, cli.provider),
         Some(Command::Render(args)) => render(&dirs, cli.provider, args),
         Some(Command::Compare(args)) => compare(&dirs, cli.provider, args),
+        Some(Command::Segment(args)) => segment::segment(&dirs, cli.provider, args),
+        Some(Command::Train(args)) => train::train(args),
     }
 }
 

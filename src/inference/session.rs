@@ -26,6 +26,12 @@ pub enum InferenceError {
     #[error("{model} is a {kind}, not a generator; choose a generator model")]
     NotAGenerator { model: String, kind: ModelKind },
     #[error(
+        "{model} is a {kind}, not a segmenter; choose a segmenter model (`scenebrush models` lists them)"
+    )]
+    NotASegmenter { model: String, kind: ModelKind },
+    #[error("cannot read the photo {}: {message}", .path.display())]
+    Photo { path: PathBuf, message: String },
+    #[error(
         "the label map has class id {class} ({count} pixels), which model {model} does not know \
          (its ids are 0..{max}); repaint those pixels or open the layout with the model it was made for"
     )]
@@ -187,7 +193,7 @@ fn session_error(path: &Path, e: impl std::fmt::Display) -> InferenceError {
 }
 
 /// Creates a session on the preferred provider, falling back to CPU.
-fn create_session(
+pub(super) fn create_session(
     path: &Path,
     pref: ProviderPreference,
 ) -> Result<(Session, ProviderReport), InferenceError> {

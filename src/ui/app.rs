@@ -12,12 +12,15 @@ use super::compare::compare_ui;
 use super::files::{open_layout, poll_dialog, ready_to_save, save_file, start_dialog};
 use super::menu::menu_bar_ui;
 use super::palette::palette_ui;
+use super::photo::{poll_photo_job, start_photo_job};
 use super::results::results_ui;
 use super::runtime::{DialogPurpose, LoadState, Runtime, default_scene};
 use super::shortcuts::shortcuts_ui;
 use super::state::{AppState, BRUSH_SIZES, MAX_COMPARE, View, ZOOM_RANGE, draw_seed};
 use super::status_bar::{NOTICE_DURATION, status_bar_ui, visible_models};
 use super::toolbar::toolbar_ui;
+use super::train::{train_run_ui, train_settings_ui};
+use super::training::{apply_train_command, poll_training};
 use super::windows::{error_window, models_window, overwrite_modal, shortcuts_window};
 
 /// During a stroke, renders go out at most this often (the worker drops stale ones anyway).
@@ -47,6 +50,20 @@ impl SceneBrushApp {
         if self.runtime.poll_worker(ctx) {
             self.keep_active_model_usable();
         }
+        if poll_photo_job(&mut self.state, &mut self.runtime) {
+            ctx.request_repaint();
+        }
+        if self.runtime.photo_job.is_some() || self.runtime.training.check.is_some() {
+            // The segmentation and the dataset check report through channels without a wake-up.
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+        let update = poll_training(ctx, &mut self.runtime.training);
+        if update.changed {
+            ctx.request_repaint();
+        }
+        if let Some((path, base)) = update.exported {
+            self.model_trained(&path, base);
+        }
         let mut commands = Vec::new();
         if let Some(command) = poll_dialog(&mut self.runtime) {
             commands.push(command);
@@ -56,7 +73,17 @@ impl SceneBrushApp {
         }
         let dropped = ctx.input(|i| i.raw.dropped_files.clone());
         if let Some(file) = dropped.first() {
-            commands.push(Command::Open(Some(file.path().to_path_buf())));
+            let path = file.path().to_path_buf();
+            // A JPEG is a photo, never a label map: it is segmented into a layout.
+            let is_jpeg = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
+            commands.push(if is_jpeg {
+                Command::OpenPhoto(Some(path))
+            } else {
+                Command::Open(Some(path))
+            });
         }
         self.apply_commands(ctx, commands);
     }
@@ -72,6 +99,21 @@ impl SceneBrushApp {
         let rt = &mut self.runtime;
         Panel::top("menu-bar").show(ui, |ui| menu_bar_ui(ui, state, rt, &mut commands));
         Panel::bottom("status-bar").show(ui, |ui| status_bar_ui(ui, state, rt));
+        if state.view == View::Train {
+            // Training has its own screen; painting waits in the other tabs meanwhile.
+            Panel::left("train-settings")
+                .resizable(true)
+                .default_size(380.0)
+                .size_range(320.0..=640.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("train-settings-scroll")
+                        .show(ui, |ui| train_settings_ui(ui, state, rt, &mut commands));
+                });
+            egui::CentralPanel::default().show(ui, |ui| train_run_ui(ui, rt, &mut commands));
+            self.finish_frame(&ctx, commands);
+            return;
+        }
         Panel::left("tools-panel")
             .resizable(false)
             .exact_size(LEFT_PANEL_WIDTH)
@@ -101,12 +143,20 @@ impl SceneBrushApp {
                         compare_ui(ui, state, rt, &mut commands);
                     });
             }
+            View::Train => {}
         }
         egui::CentralPanel::default().show(ui, |ui| {
             canvas_header_ui(ui, state, &rt.doc, &rt.canvas, &mut commands);
             canvas_ui(ui, state, &rt.doc, &mut rt.canvas, &mut commands);
         });
 
+        self.finish_frame(&ctx, commands);
+    }
+
+    /// The windows over every view, then the frame's commands and renders.
+    fn finish_frame(&mut self, ctx: &egui::Context, mut commands: Vec<Command>) {
+        let ctx = ctx.clone();
+        let (state, rt) = (&self.state, &self.runtime);
         models_window(&ctx, state, rt, &mut commands);
         shortcuts_window(&ctx, state, &mut commands);
         error_window(&ctx, rt, &mut commands);
@@ -283,6 +333,17 @@ impl SceneBrushApp {
                     open_layout(&path, state, rt);
                 }
             }
+            Command::OpenPhoto(None) => start_dialog(DialogPurpose::OpenPhoto, state, rt),
+            Command::OpenPhoto(Some(path)) => start_photo_job(&path, state, rt),
+            Command::RescanModels => {
+                let added = rt.rescan_models();
+                if added.is_empty() {
+                    rt.show_notice("No new models found");
+                } else {
+                    rt.show_notice(format!("Added {}", added.join(", ")));
+                }
+            }
+            Command::Train(command) => apply_train_command(ctx, command, state, rt),
             Command::Save {
                 kind, path: None, ..
             } => {
@@ -331,6 +392,32 @@ impl SceneBrushApp {
             self.state.active_class = 0;
         }
         self.state.active_model = Some(id.to_string());
+    }
+
+    /// A training run exported a package: it joins the model list, and the compare view opens
+    /// with the model it started from (else the active one) beside it.
+    pub fn model_trained(&mut self, dir: &std::path::Path, base: Option<String>) {
+        let id = match self.runtime.add_package(dir) {
+            Ok(id) => id,
+            Err(e) => {
+                self.runtime
+                    .show_error("The trained model cannot be used", e);
+                return;
+            }
+        };
+        let reference = base
+            .filter(|b| self.runtime.is_usable(b))
+            .or_else(|| self.state.active_model.clone().filter(|a| *a != id));
+        let mut compare: Vec<String> = reference.into_iter().collect();
+        compare.push(id.clone());
+        self.state.compare_models = compare;
+        self.state.view = View::Compare;
+        if self.state.active_model.is_none() {
+            self.set_active_model(&id);
+        }
+        self.runtime.show_notice(format!(
+            "Trained model {id} added; comparing it with its base"
+        ));
     }
 
     /// When the active model fails to load, the first usable one takes over.

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::canvas::Tool;
+use crate::training::TrainSettings;
 
 use super::state::View;
 
@@ -111,6 +112,11 @@ pub enum Command {
 
     /// Opens a label map; `None` asks with a file dialog.
     Open(Option<PathBuf>),
+    /// Segments a photo into the canvas (one undo step); `None` asks with a file dialog.
+    OpenPhoto(Option<PathBuf>),
+    /// Scans the model folders again and adds new packages.
+    RescanModels,
+    Train(TrainCommand),
     /// Writes a file; `None` asks with a save dialog. With `overwrite` false an existing file is
     /// kept and the user is asked first.
     Save {
@@ -124,4 +130,47 @@ pub enum Command {
     ShowModelsWindow(bool),
     ShowShortcutsWindow(bool),
     Quit,
+}
+
+/// Folders and files the Train tab asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainPick {
+    /// A folder with photos/ and labels/ subfolders.
+    Dataset,
+    Photos,
+    Labels,
+    ClassFile,
+}
+
+impl TrainPick {
+    pub fn title(self) -> &'static str {
+        match self {
+            TrainPick::Dataset => "Dataset folder (with photos/ and labels/)",
+            TrainPick::Photos => "Photos folder",
+            TrainPick::Labels => "Label maps folder",
+            TrainPick::ClassFile => "Class list (JSON)",
+        }
+    }
+}
+
+/// What the Train tab asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainCommand {
+    /// The tab's settings after an edit.
+    Set(TrainSettings),
+    /// Asks for a folder or file with a dialog.
+    Pick(TrainPick),
+    Picked(TrainPick, PathBuf),
+    /// Runs the trainer's dataset check.
+    Check,
+    Start,
+    /// Stops the run gracefully (it keeps a checkpoint).
+    Stop,
+    /// Continues the run in this folder from its checkpoint.
+    Resume(PathBuf),
+    /// Back to the settings after a run ended.
+    CloseRun,
+    /// Creates the trainer's Python environment (scripts/setup.sh).
+    RunSetup,
+    RefreshRuns,
 }

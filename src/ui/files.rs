@@ -7,7 +7,7 @@ use std::sync::mpsc::{TryRecvError, channel};
 
 use crate::io::{IoError, compare_grid, save_image, save_label_color_png, save_label_ids_png};
 
-use super::command::{Command, SaveKind};
+use super::command::{Command, SaveKind, TrainCommand, TrainPick};
 use super::compare::grid_cells;
 use super::runtime::{DialogPurpose, OverwriteQuestion, PendingDialog, Runtime, is_png};
 use super::state::AppState;
@@ -19,7 +19,9 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, rt: &mut Runtime) 
     }
     let mut dialog = rfd::FileDialog::new();
     let dir = match purpose {
-        DialogPurpose::Open => state.last_open_dir.clone(),
+        DialogPurpose::Open | DialogPurpose::OpenPhoto | DialogPurpose::Train(_) => {
+            state.last_open_dir.clone()
+        }
         DialogPurpose::Save(_) => state
             .last_save_dir
             .clone()
@@ -32,6 +34,14 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, rt: &mut Runtime) 
         DialogPurpose::Open => dialog
             .set_title("Open layout")
             .add_filter("Label map (PNG)", &["png", "PNG"]),
+        DialogPurpose::OpenPhoto => dialog.set_title("Open photo as layout").add_filter(
+            "Photo (PNG, JPEG)",
+            &["png", "PNG", "jpg", "JPG", "jpeg", "JPEG"],
+        ),
+        DialogPurpose::Train(TrainPick::ClassFile) => dialog
+            .set_title(TrainPick::ClassFile.title())
+            .add_filter("Class list (JSON)", &["json"]),
+        DialogPurpose::Train(pick) => dialog.set_title(pick.title()),
         DialogPurpose::Save(kind @ (SaveKind::Image | SaveKind::Grid)) => dialog
             .set_title(kind.title())
             .set_file_name(kind.default_file_name())
@@ -47,7 +57,10 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, rt: &mut Runtime) 
         .name("file-dialog".into())
         .spawn(move || {
             let path = match purpose {
-                DialogPurpose::Open => dialog.pick_file(),
+                DialogPurpose::Open
+                | DialogPurpose::OpenPhoto
+                | DialogPurpose::Train(TrainPick::ClassFile) => dialog.pick_file(),
+                DialogPurpose::Train(_) => dialog.pick_folder(),
                 DialogPurpose::Save(_) => dialog.save_file(),
             };
             // The app may have closed meanwhile; then nobody needs the answer.
@@ -80,6 +93,8 @@ pub fn poll_dialog(rt: &mut Runtime) -> Option<Command> {
     let path = answer?;
     Some(match purpose {
         DialogPurpose::Open => Command::Open(Some(path)),
+        DialogPurpose::OpenPhoto => Command::OpenPhoto(Some(path)),
+        DialogPurpose::Train(pick) => Command::Train(TrainCommand::Picked(pick, path)),
         // The native save dialog has already asked before choosing an existing file (rfd's
         // portal, zenity --confirm-overwrite, Windows and macOS dialogs all do).
         DialogPurpose::Save(kind) => Command::Save {
@@ -98,7 +113,8 @@ pub fn open_layout(path: &Path, state: &mut AppState, rt: &mut Runtime) {
             "Cannot open this file",
             format!(
                 "{} is not a PNG. A layout is an 8-bit grayscale or palette PNG of class ids, or \
-                 a PNG in the model's class colours.",
+                 a PNG in the model's class colours. To start from a photo, use File > Open \
+                 photo as layout.",
                 path.display()
             ),
         );

@@ -45,6 +45,14 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
             ) {
                 commands.push(Command::Open(None));
             }
+            if item(
+                ui,
+                "Open photo as layout…",
+                None,
+                rt.dialog.is_none() && rt.photo_job.is_none(),
+            ) {
+                commands.push(Command::OpenPhoto(None));
+            }
             ui.separator();
             if item(ui, "Save layout (class ids)…", Some(&shortcuts::SAVE), true) {
                 commands.push(save(SaveKind::LayoutIds));
@@ -132,6 +140,9 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
             if item(ui, "Models and status…", None, true) {
                 commands.push(Command::ShowModelsWindow(true));
             }
+            if item(ui, "Rescan model folders", None, true) {
+                commands.push(Command::RescanModels);
+            }
         });
         ui.menu_button("Help", |ui| {
             if item(ui, "Keyboard shortcuts", None, true) {
@@ -146,6 +157,7 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
             let tip = match v {
                 View::Paint => "Paint a layout and see the active model's result",
                 View::Compare => "The same layout and seed through 2 to 4 models side by side",
+                View::Train => "Fine-tune or train a model on your photos and watch it learn",
             };
             if ui.add(tab).on_hover_text(tip).clicked() && state.view != v {
                 commands.push(Command::SetView(v));

@@ -11,25 +11,31 @@ mod compare;
 mod files;
 mod menu;
 mod palette;
+mod photo;
 mod results;
 mod runtime;
 mod shortcuts;
 mod state;
 mod status_bar;
 mod toolbar;
+mod train;
+mod training;
 mod windows;
 
 use std::path::PathBuf;
 
 pub use app::SceneBrushApp;
 pub use canvas::CANVAS_LABEL;
-pub use command::{Command, MapPos, SaveKind, Stroke};
+pub use command::{Command, MapPos, SaveKind, Stroke, TrainCommand, TrainPick};
 pub use compare::{compare_ready, grid_cells};
+pub use photo::{class_mismatch, fit_to_canvas};
 pub use runtime::{
     Document, ErrorReport, LoadState, ModelView, RenderKey, Runtime, default_scene,
     example_layouts, fallback_classes,
 };
 pub use state::{AppState, MAX_COMPARE, View};
+pub use train::training_summary;
+pub use training::{ActiveRun, CheckState, SampleView, SetupJob, TrainingRuntime};
 
 /// Window title and the name eframe stores settings under.
 pub const APP_NAME: &str = "SceneBrush";

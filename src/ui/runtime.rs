@@ -15,8 +15,10 @@ use crate::inference::{
 use crate::models::{ClassInfo, ModelKind, ModelPackage, ModelRegistry, PackageStatus};
 
 use super::AppArgs;
-use super::command::{MapPos, SaveKind};
+use super::command::{MapPos, SaveKind, TrainPick};
+use super::photo::PhotoJob;
 use super::state::{AppState, MAX_COMPARE};
+use super::training::TrainingRuntime;
 
 /// Size of the canvas when no model is available (the CamVid models' size).
 pub const FALLBACK_SIZE: (u32, u32) = (256, 192);
@@ -246,7 +248,11 @@ pub struct ErrorReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogPurpose {
     Open,
+    /// A photo to segment into the canvas.
+    OpenPhoto,
     Save(SaveKind),
+    /// A folder or file for the Train tab.
+    Train(TrainPick),
 }
 
 /// A native file dialog running on its own thread.
@@ -305,6 +311,10 @@ pub struct Runtime {
     pub notice: Option<(String, Instant)>,
     pub wake_installed: bool,
     pub quit_requested: bool,
+    /// A photo being segmented for "Open photo as layout".
+    pub photo_job: Option<PhotoJob>,
+    /// The Train tab: trainer process, dataset check, environment setup.
+    pub training: TrainingRuntime,
 }
 
 impl Runtime {
@@ -417,6 +427,14 @@ impl Runtime {
         if state.active_class as usize >= doc.classes.len() {
             state.active_class = 0;
         }
+        if state.train == crate::training::TrainSettings::default() {
+            // Untouched Train tab: offer to fine-tune the first model that can be (the shipped
+            // CamVid one when present, as generators() lists it first).
+            state.train.base_model = generators
+                .iter()
+                .find(|p| crate::training::base_checkpoint(p).is_some())
+                .map(|p| p.meta.id.clone());
+        }
 
         if let Err(reason) = &runtime_info {
             error.get_or_insert_with(|| ErrorReport {
@@ -439,7 +457,81 @@ impl Runtime {
             notice: None,
             wake_installed: false,
             quit_requested: false,
+            photo_job: None,
+            training: TrainingRuntime::default(),
         }
+    }
+
+    /// Adds a package folder that appeared after start-up (a training run's export) and starts
+    /// loading it. Returns its id.
+    pub fn add_package(&mut self, dir: &Path) -> Result<String, String> {
+        let package = ModelPackage::load(dir).map_err(|e| e.to_string())?;
+        let id = package.meta.id.clone();
+        if let Some(existing) = self.registry.get(&id).filter(|e| e.package.is_some()) {
+            if existing.dir == package.dir {
+                return Ok(id);
+            }
+            return Err(format!(
+                "model id {id:?} is already provided by {}",
+                existing.dir.display()
+            ));
+        }
+        if let Some(parent) = dir.parent()
+            && !self.registry.dirs.iter().any(|d| d == parent)
+        {
+            self.registry.dirs.push(parent.to_path_buf());
+        }
+        self.register(package);
+        Ok(id)
+    }
+
+    fn register(&mut self, package: ModelPackage) {
+        let id = package.meta.id.clone();
+        if package.meta.kind == ModelKind::Generator {
+            let mut view = ModelView::new();
+            match &self.runtime_info {
+                Err(reason) => view.load = LoadState::Failed(reason.clone()),
+                Ok(_) => match &self.worker {
+                    Some(worker) => worker.add_package(package.clone()),
+                    None => {
+                        self.worker =
+                            Some(InferenceWorker::spawn(vec![package.clone()], self.provider));
+                        self.wake_installed = false;
+                    }
+                },
+            }
+            self.models.insert(id.clone(), view);
+        }
+        self.registry.entries.push(crate::models::RegistryEntry {
+            dir: package.dir.clone(),
+            id,
+            package: Some(package),
+            status: PackageStatus::Available,
+            provider: None,
+        });
+    }
+
+    /// Scans the model folders again; new packages are added (and loaded), the others stay as
+    /// they are. Returns the ids added.
+    pub fn rescan_models(&mut self) -> Vec<String> {
+        let scanned = ModelRegistry::scan_metadata(&self.registry.dirs);
+        let mut added = Vec::new();
+        for entry in scanned.entries {
+            if self.registry.entries.iter().any(|e| e.dir == entry.dir) {
+                continue;
+            }
+            match entry.package {
+                Some(package) if entry.status == PackageStatus::Available => {
+                    if self.registry.get(&package.meta.id).is_some() {
+                        continue;
+                    }
+                    added.push(package.meta.id.clone());
+                    self.register(package);
+                }
+                _ => self.registry.entries.push(entry),
+            }
+        }
+        added
     }
 
     /// The package of a generator by id.

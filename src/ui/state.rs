@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::canvas::Tool;
+use crate::training::TrainSettings;
 
 /// Brush diameters the size controls allow, in label-map pixels.
 pub const BRUSH_SIZES: std::ops::RangeInclusive<f32> = 1.0..=96.0;
@@ -25,15 +26,18 @@ pub enum View {
     Paint,
     /// The same layout and seed through 2 to 4 models side by side.
     Compare,
+    /// Fine-tune or train a generator with the bundled trainer and watch it learn.
+    Train,
 }
 
 impl View {
-    pub const ALL: [View; 2] = [View::Paint, View::Compare];
+    pub const ALL: [View; 3] = [View::Paint, View::Compare, View::Train];
 
     pub fn label(self) -> &'static str {
         match self {
             View::Paint => "Paint",
             View::Compare => "Compare",
+            View::Train => "Train",
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct AppState {
     pub last_save_dir: Option<PathBuf>,
     pub show_models_window: bool,
     pub show_shortcuts_window: bool,
+    /// The Train tab's choices.
+    pub train: TrainSettings,
 }
 
 impl Default for AppState {
@@ -84,6 +90,7 @@ impl Default for AppState {
             last_save_dir: None,
             show_models_window: false,
             show_shortcuts_window: false,
+            train: TrainSettings::default(),
         }
     }
 }

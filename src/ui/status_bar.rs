@@ -17,6 +17,7 @@ pub fn visible_models(state: &AppState) -> Vec<String> {
     match state.view {
         View::Paint => state.active_model.iter().cloned().collect(),
         View::Compare => state.compare_models.clone(),
+        View::Train => Vec::new(),
     }
 }
 
@@ -53,6 +54,11 @@ pub fn status_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime) {
         if let Err(reason) = &rt.runtime_info {
             ui.label(RichText::new("ONNX Runtime missing").color(ui.visuals().warn_fg_color))
                 .on_hover_text(reason);
+            ui.separator();
+        }
+        if let Some(text) = super::train::training_summary(&rt.training) {
+            ui.label(RichText::new(text).color(ui.visuals().hyperlink_color))
+                .on_hover_text("The Train tab shows the run");
             ui.separator();
         }
         for id in visible_models(state) {

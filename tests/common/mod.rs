@@ -29,7 +29,8 @@ pub fn runtime() -> RuntimeInfo {
     }
 }
 
-/// Every package folder in the fixtures directory, which must hold at least [`FIXTURES`].
+/// Every generator package in the fixtures directory, which must hold at least [`FIXTURES`]
+/// (the segmenter fixture is left out: these tests synthesize images).
 pub fn fixture_packages() -> Vec<ModelPackage> {
     let dir = fixtures_dir();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -42,6 +43,7 @@ pub fn fixture_packages() -> Vec<ModelPackage> {
     assert!(!dirs.is_empty(), "no fixture packages in {}", dir.display());
     dirs.iter()
         .map(|d| ModelPackage::load(d).unwrap_or_else(|e| panic!("fixture package is broken: {e}")))
+        .filter(|p| p.meta.kind == scenebrush::models::ModelKind::Generator)
         .collect()
 }
 

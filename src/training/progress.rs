@@ -1,0 +1,469 @@
+//! What a training run has reported so far, built from its events: the live view's data.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+
+use super::events::{CheckReport, TrainerEvent};
+
+/// Log lines kept for the log pane (the oldest are dropped).
+pub const MAX_LOG_LINES: usize = 2000;
+
+/// Where a run stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    /// The process is starting (Python imports PyTorch, the data is checked).
+    Starting,
+    Running,
+    /// A stop was asked for; the trainer finishes its step and writes a checkpoint.
+    Stopping,
+    /// Stopped with a checkpoint; it can be resumed.
+    Stopped {
+        reason: String,
+        checkpoint: Option<PathBuf>,
+    },
+    /// All steps done (the package export may follow).
+    Finished,
+    /// The model package is written.
+    Exported {
+        id: String,
+        path: PathBuf,
+    },
+    /// The trainer reported an error or died.
+    Failed {
+        message: String,
+    },
+}
+
+impl RunStatus {
+    /// The process has ended (or will without further work).
+    pub fn is_over(&self) -> bool {
+        matches!(
+            self,
+            RunStatus::Stopped { .. } | RunStatus::Exported { .. } | RunStatus::Failed { .. }
+        )
+    }
+}
+
+/// How the trainer process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    /// The signal that killed it (Unix).
+    pub signal: Option<i32>,
+}
+
+impl ExitInfo {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// The exit status as a shell reports it (128 + signal when killed).
+    pub fn shell_code(&self) -> i32 {
+        match (self.code, self.signal) {
+            (Some(code), _) => code,
+            (None, Some(signal)) => 128 + signal,
+            (None, None) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "exit status {code}"),
+            (None, Some(signal)) => write!(f, "killed by signal {signal}"),
+            (None, None) => write!(f, "an unknown exit status"),
+        }
+    }
+}
+
+/// The live state of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunProgress {
+    pub status: RunStatus,
+    pub step: u64,
+    pub steps: u64,
+    pub epoch: Option<f64>,
+    pub images_per_s: Option<f64>,
+    pub eta_s: Option<f64>,
+    pub lr_g: Option<f64>,
+    pub device: Option<String>,
+    pub images: Option<u64>,
+    /// Loss name -> (step, value), in the order reported.
+    pub losses: BTreeMap<String, Vec<[f64; 2]>>,
+    pub check: Option<CheckReport>,
+    /// The latest sample grid.
+    pub sample: Option<(u64, PathBuf)>,
+    pub checkpoint: Option<PathBuf>,
+    pub log: VecDeque<String>,
+    pub exit: Option<ExitInfo>,
+}
+
+impl Default for RunProgress {
+    fn default() -> Self {
+        Self {
+            status: RunStatus::Starting,
+            step: 0,
+            steps: 0,
+            epoch: None,
+            images_per_s: None,
+            eta_s: None,
+            lr_g: None,
+            device: None,
+            images: None,
+            losses: BTreeMap::new(),
+            check: None,
+            sample: None,
+            checkpoint: None,
+            log: VecDeque::new(),
+            exit: None,
+        }
+    }
+}
+
+impl RunProgress {
+    /// Takes in one event.
+    pub fn apply(&mut self, event: &TrainerEvent) {
+        match event {
+            TrainerEvent::Check(report) => {
+                self.check = Some(report.clone());
+                if !report.ok {
+                    let first = report
+                        .problems
+                        .first()
+                        .map_or_else(String::new, |p| format!(": {}", p.message));
+                    self.status = RunStatus::Failed {
+                        message: format!(
+                            "the dataset check found {} problem{}{first}",
+                            report.problems.len(),
+                            if report.problems.len() == 1 { "" } else { "s" }
+                        ),
+                    };
+                }
+            }
+            TrainerEvent::Start {
+                step,
+                steps,
+                device,
+                images,
+                ..
+            } => {
+                // A resumed run appends to the same events file: its new start supersedes the
+                // earlier stop.
+                self.status = RunStatus::Running;
+                self.exit = None;
+                self.step = *step;
+                self.steps = *steps;
+                self.device.clone_from(device);
+                self.images = *images;
+                self.eta_s = None;
+                // Curves beyond a resume point came from steps that were redone.
+                for points in self.losses.values_mut() {
+                    points.retain(|p| p[0] <= *step as f64);
+                }
+            }
+            TrainerEvent::Step {
+                step,
+                steps,
+                epoch,
+                losses,
+                lr_g,
+                images_per_s,
+                eta_s,
+            } => {
+                if matches!(self.status, RunStatus::Starting) {
+                    self.status = RunStatus::Running;
+                }
+                self.step = *step;
+                self.steps = *steps;
+                self.epoch = *epoch;
+                self.lr_g = *lr_g;
+                self.images_per_s = *images_per_s;
+                self.eta_s = *eta_s;
+                for (name, value) in losses {
+                    if value.is_finite() {
+                        self.losses
+                            .entry(name.clone())
+                            .or_default()
+                            .push([*step as f64, *value]);
+                    }
+                }
+            }
+            TrainerEvent::Sample { step, path } => self.sample = Some((*step, path.clone())),
+            TrainerEvent::Checkpoint { path, .. } => self.checkpoint = Some(path.clone()),
+            TrainerEvent::Stopped {
+                step,
+                reason,
+                checkpoint,
+                ..
+            } => {
+                self.step = *step;
+                self.eta_s = None;
+                if checkpoint.is_some() {
+                    self.checkpoint.clone_from(checkpoint);
+                }
+                self.status = RunStatus::Stopped {
+                    reason: reason.clone(),
+                    checkpoint: checkpoint.clone(),
+                };
+            }
+            TrainerEvent::Finished {
+                step, checkpoint, ..
+            } => {
+                self.step = *step;
+                self.eta_s = Some(0.0);
+                if checkpoint.is_some() {
+                    self.checkpoint.clone_from(checkpoint);
+                }
+                self.status = RunStatus::Finished;
+            }
+            TrainerEvent::Exported { id, path, .. } => {
+                self.status = RunStatus::Exported {
+                    id: id.clone(),
+                    path: path.clone(),
+                };
+            }
+            TrainerEvent::Error { message, .. } => {
+                self.status = RunStatus::Failed {
+                    message: message.clone(),
+                };
+            }
+            TrainerEvent::Unknown => {}
+        }
+    }
+
+    /// Records the end of the process; an exit that no event explains becomes a failure.
+    pub fn exited(&mut self, exit: ExitInfo) {
+        self.exit = Some(exit);
+        if exit.success() {
+            match self.status {
+                RunStatus::Starting | RunStatus::Running | RunStatus::Stopping => {
+                    self.status = RunStatus::Failed {
+                        message: "the trainer exited without finishing or stopping (see the log)"
+                            .into(),
+                    };
+                }
+                _ => {}
+            }
+            return;
+        }
+        match &self.status {
+            RunStatus::Failed { .. } => {}
+            RunStatus::Stopping if exit.signal.is_some() => {
+                // Stopped before its signal handler was installed (still importing PyTorch).
+                self.status = RunStatus::Stopped {
+                    reason: "stopped before training began".into(),
+                    checkpoint: self.checkpoint.clone(),
+                };
+            }
+            _ => {
+                let last = self
+                    .log
+                    .iter()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map_or_else(String::new, |l| format!("; its last message: {l}"));
+                self.status = RunStatus::Failed {
+                    message: format!("the trainer ended with {exit}{last}"),
+                };
+            }
+        }
+    }
+
+    pub fn push_log(&mut self, line: impl Into<String>) {
+        self.log.push_back(line.into());
+        while self.log.len() > MAX_LOG_LINES {
+            self.log.pop_front();
+        }
+    }
+
+    /// 0..=1 of the planned steps.
+    pub fn fraction(&self) -> f32 {
+        if self.steps == 0 {
+            0.0
+        } else {
+            (self.step as f64 / self.steps as f64).clamp(0.0, 1.0) as f32
+        }
+    }
+
+    /// The latest value of each loss.
+    pub fn latest_losses(&self) -> Vec<(&str, f64)> {
+        self.losses
+            .iter()
+            .filter_map(|(k, v)| v.last().map(|p| (k.as_str(), p[1])))
+            .collect()
+    }
+}
+
+/// "2 h 05 min", "3 min 20 s", "12 s".
+pub fn duration_text(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "—".into();
+    }
+    let s = seconds.round() as u64;
+    if s >= 3600 {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::events::{parse_event, tests::RECORDED};
+    use super::*;
+
+    fn progress_of(lines: &[&str]) -> RunProgress {
+        let mut p = RunProgress::default();
+        for l in lines {
+            p.apply(&parse_event(l).expect("event"));
+        }
+        p
+    }
+
+    #[test]
+    fn a_recorded_run_goes_from_start_to_exported() {
+        let p = progress_of(&RECORDED[..3]);
+        assert_eq!(p.status, RunStatus::Running);
+        assert_eq!((p.step, p.steps), (1, 2));
+        assert_eq!(p.fraction(), 0.5);
+        let g_feat = &p.losses["g_feat"];
+        assert_eq!(g_feat.len(), 1);
+        assert_eq!(g_feat[0][0], 1.0);
+        assert!((g_feat[0][1] - 25.24713134765625).abs() < 1e-12);
+        assert_eq!(p.latest_losses().len(), 4);
+        assert_eq!(p.device.as_deref(), Some("cpu"));
+        let mut p = progress_of(RECORDED);
+        assert_eq!(
+            p.status,
+            RunStatus::Exported {
+                id: "pkg".into(),
+                path: "/tmp/sb6/pkg".into()
+            }
+        );
+        assert_eq!(p.sample.as_ref().map(|s| s.0), Some(1));
+        assert_eq!(
+            p.checkpoint.as_deref(),
+            Some(std::path::Path::new("/tmp/sb6/run/checkpoint.pt"))
+        );
+        p.exited(ExitInfo {
+            code: Some(0),
+            signal: None,
+        });
+        assert!(matches!(p.status, RunStatus::Exported { .. }));
+    }
+
+    #[test]
+    fn resume_supersedes_the_stop_and_trims_redone_steps() {
+        let mut p = RunProgress::default();
+        for (step, v) in [(1, 3.0), (2, 2.0), (3, 1.0)] {
+            p.apply(&TrainerEvent::Step {
+                step,
+                steps: 10,
+                epoch: None,
+                losses: [("g_gan".to_string(), v)].into(),
+                lr_g: None,
+                images_per_s: Some(2.0),
+                eta_s: Some(4.0),
+            });
+        }
+        p.apply(&TrainerEvent::Stopped {
+            step: 3,
+            steps: Some(10),
+            reason: "SIGTERM".into(),
+            checkpoint: Some("/r/checkpoint.pt".into()),
+        });
+        assert!(p.status.is_over());
+        // The checkpoint was at step 2 in this story: a resumed run starts there.
+        p.apply(&TrainerEvent::Start {
+            step: 2,
+            steps: 10,
+            out: None,
+            device: None,
+            world: None,
+            images: None,
+            model: serde_json::Value::Null,
+            train: serde_json::Value::Null,
+        });
+        assert_eq!(p.status, RunStatus::Running);
+        assert_eq!(p.losses["g_gan"], vec![[1.0, 3.0], [2.0, 2.0]]);
+    }
+
+    #[test]
+    fn unexplained_exits_are_failures_with_the_last_log_line() {
+        let mut p = progress_of(&RECORDED[..3]);
+        p.push_log("Traceback (most recent call last):");
+        p.push_log("MemoryError");
+        p.exited(ExitInfo {
+            code: None,
+            signal: Some(9),
+        });
+        let RunStatus::Failed { message } = &p.status else {
+            panic!("{:?}", p.status);
+        };
+        assert!(message.contains("killed by signal 9") && message.contains("MemoryError"));
+
+        let mut p = progress_of(&RECORDED[..3]);
+        p.exited(ExitInfo {
+            code: Some(0),
+            signal: None,
+        });
+        assert!(matches!(p.status, RunStatus::Failed { .. }));
+
+        // An error event keeps its own message whatever the exit status says.
+        let mut p = progress_of(&[
+            r#"{"event": "error", "message": "no checkpoint at /x.pt", "kind": "CheckpointError"}"#,
+        ]);
+        p.exited(ExitInfo {
+            code: Some(1),
+            signal: None,
+        });
+        assert_eq!(
+            p.status,
+            RunStatus::Failed {
+                message: "no checkpoint at /x.pt".into()
+            }
+        );
+        assert_eq!(
+            ExitInfo {
+                code: None,
+                signal: Some(15)
+            }
+            .shell_code(),
+            143
+        );
+
+        let mut p = RunProgress {
+            status: RunStatus::Stopping,
+            ..RunProgress::default()
+        };
+        p.exited(ExitInfo {
+            code: None,
+            signal: Some(15),
+        });
+        assert!(matches!(p.status, RunStatus::Stopped { .. }));
+    }
+
+    #[test]
+    fn a_failed_check_fails_the_run_and_log_is_bounded() {
+        let mut p = progress_of(&[
+            r#"{"event": "check", "ok": false, "dataset": "d", "pairs": 0, "problems": [{"kind": "empty", "path": "/d/photos", "message": "no photos in /d/photos"}]}"#,
+        ]);
+        assert_eq!(
+            p.status,
+            RunStatus::Failed {
+                message: "the dataset check found 1 problem: no photos in /d/photos".into()
+            }
+        );
+        for i in 0..MAX_LOG_LINES + 10 {
+            p.push_log(format!("line {i}"));
+        }
+        assert_eq!(p.log.len(), MAX_LOG_LINES);
+        assert_eq!(p.log.front().map(String::as_str), Some("line 10"));
+        assert_eq!(duration_text(3725.0), "1 h 02 min");
+        assert_eq!(duration_text(200.0), "3 min 20 s");
+        assert_eq!(duration_text(9.4), "9 s");
+    }
+}
