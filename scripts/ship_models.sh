@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Turns the CamVid training runs into the packages shipped in models/: exports (with fine-tuning
-# weights), scores each generator with `evaluate` on CamVid val, and draws the sample grid.
+# Turns the CamVid training runs into the packages shipped in models/: exports (the default model
+# with its fine-tuning weights; CC-FPSE without, to keep the repository smaller), scores each
+# generator with `evaluate` on CamVid val, and draws the sample grid.
 # The runs themselves come from the commands in models/*/README.md (hours of CPU, not part of setup).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,9 +10,9 @@ runs=${RUNS:-runs}
 
 "${T[@]}" export-segmenter --checkpoint "$runs/segmenter-enet/best.pt" --out models/camvid-segmenter
 for arch in spade ccfpse; do
-  name=$([ "$arch" = spade ] && echo "SPADE" || echo "CC-FPSE")
-  "${T[@]}" export --checkpoint "$runs/camvid-$arch" --out "models/camvid-$arch" --id "camvid-$arch" \
-    --name "$name (CamVid, 192x256)" --with-weights
+  if [ "$arch" = spade ]; then name=SPADE; weights=(--with-weights); else name=CC-FPSE; weights=(); fi
+  "${T[@]}" export --checkpoint "$runs/camvid-$arch-l1" --out "models/camvid-$arch" --id "camvid-$arch" \
+    --name "$name (CamVid, 192x256)" "${weights[@]}"
   "${T[@]}" evaluate --package "models/camvid-$arch" --seeds 0 1 --threads "${THREADS:-2}"
 done
 "${T[@]}" samples --packages models/camvid-spade models/camvid-ccfpse --count 8 --seed 0 \

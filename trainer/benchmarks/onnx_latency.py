@@ -1,4 +1,5 @@
-"""Benchmark: onnxruntime latency of exported generators (random weights; speed does not depend on them).
+"""Benchmark: onnxruntime latency of exported generators against PyTorch eager on the same weights, in one run
+(random weights; speed does not depend on them).
 
 PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/onnx_latency.py --preset small --threads 2
 PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/onnx_latency.py --ngf 24 --nhidden 48
@@ -39,6 +40,22 @@ def latency(path: Path, num_classes: int, z_dim: int, height: int, width: int, t
     return times
 
 
+@torch.no_grad()
+def torch_latency(net, num_classes: int, z_dim: int, height: int, width: int, runs: int) -> list[float]:
+    net = net.eval()
+    g = torch.Generator().manual_seed(0)
+    label = torch.randint(0, num_classes, (1, height, width), generator=g)
+    z = torch.randn(1, z_dim, generator=g) if z_dim else None
+    for _ in range(3):
+        net(label, z)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        net(label, z)
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="small")
@@ -61,10 +78,13 @@ def main() -> None:
             export_generator(net, args.num_classes, path)
             size = path.stat().st_size
             times = latency(path, args.num_classes, cfg.z_dim, cfg.height, cfg.width, args.threads, args.runs)
+        eager = torch_latency(net, args.num_classes, cfg.z_dim, cfg.height, cfg.width, args.runs)
         print(json.dumps({
             "generator": gen, "preset": args.preset, "ngf": cfg.ngf, "nhidden": cfg.nhidden, "z_dim": cfg.z_dim,
             "size": f"{cfg.height}x{cfg.width}", "threads": args.threads, "onnx_mb": round(size / 2**20, 1),
             "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
+            "torch_eager_median_ms": round(statistics.median(eager), 1),
+            "eager_over_ort": round(statistics.median(eager) / statistics.median(times), 2),
         }))  # fmt: skip
 
 
