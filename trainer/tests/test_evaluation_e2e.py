@@ -53,6 +53,16 @@ def test_evaluate_scores_a_package_and_writes_its_metrics(camvid_tiny, segmenter
     assert report["fid"] is not None and report["fid"] >= 0
     metrics = json.loads((generator / "model.json").read_text())["metrics"]
     assert metrics["miou"] == pytest.approx(report["miou"]) and metrics["fid"] == pytest.approx(report["fid"])
+    assert 0 < report["seed_diversity"] < 1 and metrics["seed_diversity"] == pytest.approx(report["seed_diversity"])
+
+
+def test_seed_diversity_is_zero_for_a_repeated_seed_and_absent_for_one(camvid_tiny, segmenter, generator, tmp_path):
+    common = ["evaluate", "--package", str(generator), "--segmenter", str(segmenter), "--data", str(camvid_tiny),
+              "--no-fid", "--no-write", "--threads", "2"]  # fmt: skip
+    assert main([*common, "--seeds", "3", "3", "--report", str(tmp_path / "same.json")]) == 0
+    assert json.loads((tmp_path / "same.json").read_text())["seed_diversity"] == 0
+    assert main([*common, "--seeds", "3", "--report", str(tmp_path / "one.json")]) == 0
+    assert json.loads((tmp_path / "one.json").read_text())["seed_diversity"] is None
 
 
 def test_evaluate_refuses_a_segmenter_of_other_classes(camvid_tiny, segmenter, generator, tmp_path, capsys):

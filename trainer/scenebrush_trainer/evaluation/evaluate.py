@@ -145,14 +145,21 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
 
     real_meter, fake_meter = ConfusionMeter(num, dontcare), ConfusionMeter(num, dontcare)
     fakes, kept = [], {}
+    spread, spread_n = 0.0, 0  # how far other seeds move each pixel from the first seed's image
     for i in range(0, len(data), opts.batch_size):
         idx = torch.arange(i, min(i + opts.batch_size, len(data)))
         photos, labels = data.batch(idx)
         real_meter.add(labels.numpy(), segment(seg, to_model_range(photos).numpy()))
+        first = None
         for seed in opts.seeds:
             fake = synthesize(gen, labels, seed, i)
             fake_meter.add(labels.numpy(), segment(seg, fake))
             fakes.append(fake)
+            if first is None:
+                first = fake
+            else:
+                spread += float(np.abs(fake - first).mean()) / 2 * len(fake)  # [-1, 1] -> [0, 1] scale
+                spread_n += len(fake)
             if seed == opts.seeds[0]:
                 kept.update({int(j): fake[k] for k, j in enumerate(idx) if int(j) in opts.keep})
     fid = None
@@ -174,6 +181,7 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         "generated": len(data) * len(opts.seeds),
         **fake_scores.to_json(names),
         "fid": fid,
+        "seed_diversity": spread / spread_n if spread_n else None,
         "segmenter": {
             "package": str(seg.path),
             "id": seg.meta.get("id"),
@@ -194,6 +202,7 @@ def metrics_entry(report: dict) -> dict:
         "miou": json_number(report["miou"]),
         "pixel_accuracy": json_number(report["pixel_accuracy"]),
         "fid": json_number(report["fid"]),
+        "seed_diversity": json_number(report.get("seed_diversity")),
         "per_class_iou": report["per_class_iou"],
         "resolution": report["resolution"],
         "seeds": report["seeds"],
