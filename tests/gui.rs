@@ -23,6 +23,7 @@ fn new_app(labels: Option<PathBuf>) -> SceneBrushApp {
         model_dirs: vec![common::fixtures_dir()],
         labels,
         provider: ProviderPreference::Cpu,
+        session_file: None,
     };
     let mut state = AppState::default();
     let runtime = Runtime::new(&args, &mut state);
@@ -630,6 +631,7 @@ fn unavailable_models_are_listed_with_their_reason() {
         model_dirs: vec![dir.path().to_path_buf()],
         labels: None,
         provider: ProviderPreference::Cpu,
+        session_file: None,
     };
     let mut state = AppState::default();
     let runtime = Runtime::new(&args, &mut state);
@@ -834,4 +836,71 @@ fn a_bad_start_layout_is_reported_and_an_example_opens_instead() {
     let source = app.runtime.doc.source.clone().expect("an example instead");
     assert!(source.starts_with(common::repo_dir().join("assets/layouts")));
     assert!(has_text(&h, "aspect ratios differ"));
+}
+
+fn app_with_session(session: &Path) -> SceneBrushApp {
+    common::runtime();
+    let args = AppArgs {
+        model_dirs: vec![common::fixtures_dir()],
+        labels: None,
+        provider: ProviderPreference::Cpu,
+        session_file: Some(session.to_path_buf()),
+    };
+    let mut state = AppState::default();
+    let runtime = Runtime::new(&args, &mut state);
+    SceneBrushApp::new(state, runtime)
+}
+
+#[test]
+fn the_painting_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = dir.path().join("session").join("layout.png");
+    let mut h = harness(app_with_session(&session));
+    h.step();
+    click(&mut h, "Brush");
+    click(&mut h, "Car");
+    h.state_mut().state.brush_size = 8.0;
+    drag(&mut h, (40.5, 20.5), (200.5, 20.5));
+    let painted = labels(&h);
+    // What eframe does every 30 s and on exit; nothing is written again while nothing changes.
+    assert!(h.state_mut().runtime.save_session().expect("session saved"));
+    assert!(!h.state_mut().runtime.save_session().expect("no change"));
+    drop(h);
+
+    let mut h = harness(app_with_session(&session));
+    h.step();
+    assert_eq!(
+        labels(&h),
+        painted,
+        "the restored layout is the painted one"
+    );
+    assert!(h.state().runtime.doc.source.is_none());
+    assert!(has_text(
+        &h,
+        "Restored the layout you were painting last time"
+    ));
+}
+
+#[test]
+fn an_unreadable_session_layout_is_kept_aside_and_an_example_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = dir.path().join("layout.png");
+    // Ids the fixture models do not have (another model's classes, say).
+    scenebrush::io::save_label_ids_png(&session, &LabelMap::new(256, 192, 200), false)
+        .expect("write");
+    let original = std::fs::read(&session).expect("read");
+    let mut h = harness(app_with_session(&session));
+    h.step();
+    let app = h.state();
+    let source = app.runtime.doc.source.clone().expect("an example instead");
+    assert!(source.starts_with(common::repo_dir().join("assets/layouts")));
+    let aside = dir.path().join("layout-not-restored.png");
+    assert_eq!(std::fs::read(&aside).expect("kept aside"), original);
+    assert!(has_text(&h, "could not be restored"));
+    // The next save writes the current layout; the old one stays aside.
+    assert!(h.state_mut().runtime.save_session().expect("session saved"));
+    assert_eq!(std::fs::read(&aside).expect("still there"), original);
+    let saved = scenebrush::io::load_label_png(&session, &h.state().runtime.doc.classes, None)
+        .expect("readable");
+    assert_eq!(saved, labels(&h));
 }

@@ -44,6 +44,7 @@ fn app(model_dirs: Vec<PathBuf>, setup: TrainerSetup, tmp: &Path) -> SceneBrushA
         model_dirs,
         labels: None,
         provider: ProviderPreference::Cpu,
+        session_file: None,
     };
     let mut state = AppState::default();
     let mut runtime = Runtime::new(&args, &mut state);

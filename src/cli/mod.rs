@@ -114,6 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             model_dirs: dirs,
             labels: cli.labels.clone(),
             provider: cli.provider,
+            session_file: crate::ui::default_session_file(),
         }),
         Some(Command::Models) => list_models(&dirs, cli.provider),
         Some(Command::Render(args)) => render(&dirs, cli.provider, args),

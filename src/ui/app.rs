@@ -499,8 +499,14 @@ impl eframe::App for SceneBrushApp {
         SceneBrushApp::ui(self, ui);
     }
 
+    /// eframe calls this every 30 s and on exit: the settings and the layout being painted.
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        if let Err(e) = self.runtime.save_session() {
+            tracing::warn!("layout not kept for the next session: {e}");
+            self.runtime
+                .show_notice(format!("Could not keep the layout for next time: {e}"));
+        }
     }
 }
 

@@ -49,6 +49,14 @@ pub struct AppArgs {
     pub model_dirs: Vec<PathBuf>,
     pub labels: Option<PathBuf>,
     pub provider: crate::inference::ProviderPreference,
+    /// Where the layout being painted is kept across restarts; `None` keeps nothing.
+    pub session_file: Option<PathBuf>,
+}
+
+/// The per-user session file: the layout being painted when the app last saved its state.
+pub fn default_session_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "SceneBrush")
+        .map(|d| d.data_dir().join("session").join("layout.png"))
 }
 
 /// Applies `$SCENEBRUSH_COMPARE` (if set) to the starting state.

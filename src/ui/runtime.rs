@@ -315,6 +315,9 @@ pub struct Runtime {
     pub photo_job: Option<PhotoJob>,
     /// The Train tab: trainer process, dataset check, environment setup.
     pub training: TrainingRuntime,
+    /// Where the layout is kept across restarts, and the document version last written there.
+    pub session_file: Option<PathBuf>,
+    pub session_saved: Option<u64>,
 }
 
 impl Runtime {
@@ -395,27 +398,50 @@ impl Runtime {
             }
         };
         let mut error = None;
+        let mut notice = None;
         let mut source = None;
         let mut labels = None;
+        // A layout given on the command line, else the one painted last time, else an example.
+        let session = args.session_file.clone().filter(|p| p.is_file());
         let candidates: Vec<PathBuf> = args
             .labels
             .iter()
             .cloned()
+            .chain(session.clone())
             .chain(example_layouts().into_iter().take(1))
             .collect();
         for path in candidates {
             let loaded = crate::io::load_label_png(&path, &classes, dontcare)
                 .and_then(|m| crate::io::fit_label_map(m, width, height, &path));
+            let is_session = session.as_ref() == Some(&path);
             match loaded {
                 Ok(map) => {
                     labels = Some(map);
-                    source = Some(path);
+                    if is_session {
+                        notice = Some("Restored the layout you were painting last time".into());
+                    } else {
+                        source = Some(path);
+                    }
                     break;
                 }
                 Err(e) if args.labels.as_ref() == Some(&path) => {
                     error = Some(ErrorReport {
                         title: "Could not open the layout".into(),
                         message: e.to_string(),
+                    });
+                }
+                Err(e) if is_session => {
+                    // Keep it (another model's classes, a damaged file) instead of overwriting it.
+                    let aside = path.with_file_name("layout-not-restored.png");
+                    let kept = std::fs::rename(&path, &aside).is_ok();
+                    tracing::warn!("last session's layout not restored: {e}");
+                    notice = Some(if kept {
+                        format!(
+                            "Last session's layout could not be restored ({e}); it was kept as {}",
+                            aside.display()
+                        )
+                    } else {
+                        format!("Last session's layout could not be restored: {e}")
                     });
                 }
                 Err(e) => tracing::warn!("example layout skipped: {e}"),
@@ -454,12 +480,34 @@ impl Runtime {
             dialog: None,
             overwrite: None,
             error,
-            notice: None,
+            notice: notice.map(|text| (text, Instant::now())),
             wake_installed: false,
             quit_requested: false,
             photo_job: None,
             training: TrainingRuntime::default(),
+            session_file: args.session_file.clone(),
+            session_saved: None,
         }
+    }
+
+    /// Writes the layout to the session file if it changed since the last write (atomically,
+    /// so a crash mid-write leaves the previous one). Returns whether it wrote.
+    pub fn save_session(&mut self) -> Result<bool, crate::io::IoError> {
+        let Some(path) = &self.session_file else {
+            return Ok(false);
+        };
+        if self.session_saved == Some(self.doc.version) {
+            return Ok(false);
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| crate::io::IoError::Write {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        crate::io::save_label_ids_png(path, &self.doc.labels, true)?;
+        self.session_saved = Some(self.doc.version);
+        Ok(true)
     }
 
     /// Adds a package folder that appeared after start-up (a training run's export) and starts
