@@ -18,12 +18,16 @@ use scenebrush::ui::{AppArgs, AppState, Command, Runtime, SaveKind, SceneBrushAp
 const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn new_app(labels: Option<PathBuf>) -> SceneBrushApp {
+    new_app_with(labels, None)
+}
+
+fn new_app_with(labels: Option<PathBuf>, session_file: Option<PathBuf>) -> SceneBrushApp {
     common::runtime();
     let args = AppArgs {
         model_dirs: vec![common::fixtures_dir()],
         labels,
         provider: ProviderPreference::Cpu,
-        session_file: None,
+        session_file,
     };
     let mut state = AppState::default();
     let runtime = Runtime::new(&args, &mut state);
@@ -838,24 +842,11 @@ fn a_bad_start_layout_is_reported_and_an_example_opens_instead() {
     assert!(has_text(&h, "aspect ratios differ"));
 }
 
-fn app_with_session(session: &Path) -> SceneBrushApp {
-    common::runtime();
-    let args = AppArgs {
-        model_dirs: vec![common::fixtures_dir()],
-        labels: None,
-        provider: ProviderPreference::Cpu,
-        session_file: Some(session.to_path_buf()),
-    };
-    let mut state = AppState::default();
-    let runtime = Runtime::new(&args, &mut state);
-    SceneBrushApp::new(state, runtime)
-}
-
 #[test]
 fn the_painting_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let session = dir.path().join("session").join("layout.png");
-    let mut h = harness(app_with_session(&session));
+    let mut h = harness(new_app_with(None, Some(session.clone())));
     h.step();
     click(&mut h, "Brush");
     click(&mut h, "Car");
@@ -867,7 +858,7 @@ fn the_painting_survives_a_restart() {
     assert!(!h.state_mut().runtime.save_session().expect("no change"));
     drop(h);
 
-    let mut h = harness(app_with_session(&session));
+    let mut h = harness(new_app_with(None, Some(session.clone())));
     h.step();
     assert_eq!(
         labels(&h),
@@ -889,7 +880,7 @@ fn an_unreadable_session_layout_is_kept_aside_and_an_example_opens() {
     scenebrush::io::save_label_ids_png(&session, &LabelMap::new(256, 192, 200), false)
         .expect("write");
     let original = std::fs::read(&session).expect("read");
-    let mut h = harness(app_with_session(&session));
+    let mut h = harness(new_app_with(None, Some(session.clone())));
     h.step();
     let app = h.state();
     let source = app.runtime.doc.source.clone().expect("an example instead");
