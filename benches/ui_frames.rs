@@ -1,0 +1,191 @@
+//! UI frame-time benchmark: the app's own frame (worker events, egui layout, canvas and result
+//! texture updates, tessellation) timed frame by frame while someone paints non-stop at 60 Hz and
+//! the models render in the background on the same CPU. Headless through egui_kittest, so the
+//! GPU's share of a frame (drawing the tessellated meshes, presenting) is not in these figures.
+//!
+//! cargo bench --bench ui_frames [-- --models-dir DIR ... --seconds 10]
+//! Without --models-dir: the app's model folders (the shipped models).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use egui::Pos2;
+use egui_kittest::Harness;
+use scenebrush::inference::ProviderPreference;
+use scenebrush::models::default_model_dirs;
+use scenebrush::ui::{AppArgs, AppState, LoadState, Runtime, SceneBrushApp, View};
+
+/// 60 Hz: the budget of a frame, and the pace of the simulated pointer.
+const FRAME: Duration = Duration::from_micros(16_667);
+/// Frames per stroke: a stroke ends (and the final layout goes out) once a second.
+const STROKE_FRAMES: usize = 60;
+
+struct Options {
+    dirs: Vec<PathBuf>,
+    seconds: f64,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut dirs = Vec::new();
+    let mut seconds = 10.0;
+    // `cargo test --all-targets` runs this binary without `--bench`: a short smoke run then.
+    let mut quick = true;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--models-dir" => dirs.push(PathBuf::from(args.next().context("--models-dir DIR")?)),
+            "--seconds" => seconds = args.next().context("--seconds S")?.parse()?,
+            "--bench" => quick = false,
+            other => bail!("unknown argument {other:?}; use --models-dir DIR, --seconds S"),
+        }
+    }
+    if dirs.is_empty() {
+        dirs = if quick {
+            vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models")]
+        } else {
+            default_model_dirs()
+        };
+    }
+    Ok(Options {
+        dirs,
+        seconds: if quick { 0.5 } else { seconds },
+    })
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The pointer's path: a zig-zag over the middle of the canvas, in label-map pixels.
+fn pointer_at(app: &SceneBrushApp, frame: usize) -> Pos2 {
+    let (w, h) = (
+        app.runtime.doc.labels.width() as f32,
+        app.runtime.doc.labels.height() as f32,
+    );
+    let t = (frame % STROKE_FRAMES) as f32 / STROKE_FRAMES as f32;
+    let row = (frame / STROKE_FRAMES) % 4;
+    let x = w * (0.15 + 0.7 * t);
+    let y = h * (0.3 + 0.12 * row as f32) + 6.0 * (t * 12.0).sin();
+    app.canvas_to_screen(x, y)
+}
+
+fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
+    let args = AppArgs {
+        model_dirs: opts.dirs.clone(),
+        labels: None,
+        provider: ProviderPreference::Auto,
+        session_file: None,
+    };
+    let mut state = AppState {
+        view,
+        ..AppState::default()
+    };
+    let runtime = Runtime::new(&args, &mut state);
+    let app = SceneBrushApp::new(state, runtime);
+    let mut h = Harness::builder()
+        .with_size([1440.0, 900.0])
+        .build_eframe(move |_cc| app);
+
+    // Models loaded and the first images shown: then the painting starts.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        h.step();
+        let app = h.state();
+        let loaded = app
+            .runtime
+            .models
+            .values()
+            .all(|m| !matches!(m.load, LoadState::Loading));
+        if loaded && app.renders_settled() {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the models did not load and render within 180 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let on_screen: Vec<String> = match view {
+        View::Compare => h.state().state.compare_models.clone(),
+        _ => h.state().state.active_model.iter().cloned().collect(),
+    };
+    if on_screen.is_empty() {
+        bail!("no usable generator in {:?}", opts.dirs);
+    }
+
+    let frames = (opts.seconds / FRAME.as_secs_f64()).ceil() as usize;
+    let mut times = Vec::with_capacity(frames);
+    let mut busy_frames = 0;
+    let mut images = 0;
+    let mut last_seen: Vec<Option<u64>> = vec![None; on_screen.len()];
+    for f in 0..frames {
+        let start = Instant::now();
+        let p = pointer_at(h.state(), f);
+        match f % STROKE_FRAMES {
+            0 => {
+                h.hover_at(p);
+                h.drag_at(p);
+            }
+            n if n == STROKE_FRAMES - 1 => h.drop_at(p),
+            _ => h.hover_at(p),
+        }
+        h.step();
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+
+        let app = h.state();
+        let mut busy = false;
+        for (id, seen) in on_screen.iter().zip(last_seen.iter_mut()) {
+            let Some(m) = app.runtime.models.get(id) else {
+                continue;
+            };
+            busy |= m.is_busy();
+            let version = m.result.as_ref().map(|r| r.key.version);
+            if version != *seen {
+                images += 1;
+                *seen = version;
+            }
+        }
+        busy_frames += usize::from(busy);
+        std::thread::sleep(FRAME.saturating_sub(start.elapsed()));
+    }
+
+    times.sort_by(f64::total_cmp);
+    let over = times.iter().filter(|&&t| t > 16.0).count();
+    println!(
+        "\n## {} view: {} ({} frames at 60 Hz, painting non-stop)",
+        if view == View::Compare {
+            "compare"
+        } else {
+            "paint"
+        },
+        on_screen.join(", "),
+        times.len()
+    );
+    println!(
+        "UI frame: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {over} frames over 16 ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        percentile(&times, 1.0),
+    );
+    println!(
+        "inference running in {:.0}% of the frames; {images} new images shown",
+        100.0 * busy_frames as f64 / times.len() as f64
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let opts = options()?;
+    println!("# SceneBrush UI frame-time benchmark");
+    println!(
+        "models from: {}",
+        opts.dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    run_view(&opts, View::Paint)?;
+    run_view(&opts, View::Compare)
+}
