@@ -402,7 +402,8 @@ impl Runtime {
         let mut source = None;
         let mut labels = None;
         // A layout given on the command line, else the one painted last time, else an example.
-        let session = args.session_file.clone().filter(|p| p.is_file());
+        let mut session_file = args.session_file.clone();
+        let session = session_file.clone().filter(|p| p.is_file());
         let candidates: Vec<PathBuf> = args
             .labels
             .iter()
@@ -441,7 +442,12 @@ impl Runtime {
                             aside.display()
                         )
                     } else {
-                        format!("Last session's layout could not be restored: {e}")
+                        // It could not be moved: leave it alone and keep nothing this time.
+                        session_file = None;
+                        format!(
+                            "Last session's layout could not be restored ({e}); it was left \
+                             as it is, and this session's layout will not be kept"
+                        )
                     });
                 }
                 Err(e) => tracing::warn!("example layout skipped: {e}"),
@@ -485,7 +491,7 @@ impl Runtime {
             quit_requested: false,
             photo_job: None,
             training: TrainingRuntime::default(),
-            session_file: args.session_file.clone(),
+            session_file,
             session_saved: None,
         }
     }
