@@ -123,6 +123,10 @@ fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
         let p = pointer_at(h.state(), f);
         match f % STROKE_FRAMES {
             0 => {
+                // A new class for every stroke, so that every stroke changes the layout.
+                let app = h.state_mut();
+                let classes = app.runtime.doc.classes.len().max(1);
+                app.state.active_class = ((f / STROKE_FRAMES) % classes) as u8;
                 h.hover_at(p);
                 h.drag_at(p);
             }
