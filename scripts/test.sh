@@ -16,3 +16,11 @@ step "ruff (trainer)"
 .venv/bin/ruff format --check trainer
 step "pytest (trainer)"
 .venv/bin/python -m pytest trainer/tests -q
+
+# Tests on the shared datasets check nothing without them: say so rather than look green.
+missing() {
+  [ -d "$1" ] || echo "NOTE: $1 is missing, so $2 was skipped; set $3 to its folder to run it." >&2
+}
+missing "${SCENEBRUSH_CAMVID:-../shared/data/camvid}" "the shipped segmenter's test on CamVid val" SCENEBRUSH_CAMVID
+missing "${SCENEBRUSH_COCO_STUFF:-../shared/data/coco_stuff_samples}" "the COCO-Stuff preset test" \
+  SCENEBRUSH_COCO_STUFF
