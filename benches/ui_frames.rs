@@ -14,7 +14,7 @@ use egui::Pos2;
 use egui_kittest::Harness;
 use scenebrush::inference::ProviderPreference;
 use scenebrush::models::default_model_dirs;
-use scenebrush::ui::{AppArgs, AppState, LoadState, Runtime, SceneBrushApp, View};
+use scenebrush::ui::{AppArgs, AppState, Runtime, SceneBrushApp, View};
 
 /// 60 Hz: the budget of a frame, and the pace of the simulated pointer.
 const FRAME: Duration = Duration::from_micros(16_667);
@@ -92,12 +92,7 @@ fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
     loop {
         h.step();
         let app = h.state();
-        let loaded = app
-            .runtime
-            .models
-            .values()
-            .all(|m| !matches!(m.load, LoadState::Loading));
-        if loaded && app.renders_settled() {
+        if app.settled() {
             break;
         }
         if Instant::now() > deadline {

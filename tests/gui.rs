@@ -47,12 +47,7 @@ fn wait_for_renders(h: &mut Harness<'_, SceneBrushApp>) {
     loop {
         h.step();
         let app = h.state();
-        let loaded = app
-            .runtime
-            .models
-            .values()
-            .all(|m| !matches!(m.load, scenebrush::ui::LoadState::Loading));
-        if loaded && app.renders_settled() {
+        if app.settled() {
             return;
         }
         if start.elapsed() > RENDER_TIMEOUT {

@@ -18,8 +18,8 @@ use scenebrush::training::{
     CHECKPOINT_FILE, RunStatus, TrainerLauncher, TrainerSetup, find_trainer, write_class_file,
 };
 use scenebrush::ui::{
-    AppArgs, AppState, Command, LoadState, Runtime, SceneBrushApp, TrainCommand, TrainPick,
-    TrainingRuntime, View, fallback_classes, fit_to_canvas,
+    AppArgs, AppState, Command, Runtime, SceneBrushApp, TrainCommand, TrainPick, TrainingRuntime,
+    View, fallback_classes, fit_to_canvas,
 };
 
 /// The fake trainer's runs take a second or two; the real one tens of seconds on a busy CPU.
@@ -133,12 +133,7 @@ fn wait_for_renders(h: &mut Harness<'_, SceneBrushApp>) {
     loop {
         h.step();
         let app = h.state();
-        let loaded = app
-            .runtime
-            .models
-            .values()
-            .all(|m| !matches!(m.load, LoadState::Loading));
-        if loaded && app.renders_settled() {
+        if app.settled() {
             return;
         }
         let status: Vec<String> = app

@@ -482,6 +482,17 @@ impl SceneBrushApp {
         })
     }
 
+    /// True when no model is still loading and every model on screen shows the current layout:
+    /// what tests and benchmarks wait for.
+    pub fn settled(&self) -> bool {
+        let loaded = self
+            .runtime
+            .models
+            .values()
+            .all(|m| !matches!(m.load, LoadState::Loading));
+        loaded && self.renders_settled()
+    }
+
     /// Screen position of a label-map position in the last frame (for tests and tools).
     pub fn canvas_to_screen(&self, x: f32, y: f32) -> egui::Pos2 {
         let rect = self.runtime.canvas.image_rect;
