@@ -582,7 +582,7 @@ fn bad_files_are_reported_and_the_painting_is_kept() {
     scenebrush::io::save_label_ids_png(&good, &LabelMap::new(w, hh, 3), false).expect("write");
     h.input_mut()
         .dropped_files
-        .push(std::sync::Arc::new(PathFile(good.clone())));
+        .push(std::sync::Arc::new(common::PathFile(good.clone())));
     h.step();
     h.step();
     assert!(
@@ -598,19 +598,6 @@ fn bad_files_are_reported_and_the_painting_is_kept() {
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.step();
     assert_eq!(labels(&h), painted);
-}
-
-#[derive(Debug)]
-struct PathFile(PathBuf);
-
-impl egui::DroppedFile for PathFile {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
 }
 
 #[test]

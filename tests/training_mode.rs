@@ -615,7 +615,7 @@ fn open_photo_as_layout_segments_into_the_canvas_as_one_undo_step() {
         .expect("write jpeg");
     h.input_mut()
         .dropped_files
-        .push(std::sync::Arc::new(PathFile(jpeg.clone())));
+        .push(std::sync::Arc::new(common::PathFile(jpeg.clone())));
     h.step();
     wait_until(
         &mut h,
@@ -633,19 +633,6 @@ fn open_photo_as_layout_segments_into_the_canvas_as_one_undo_step() {
     let direct = labels_from_photo(&package, &jpeg, ProviderPreference::Cpu).expect("segment");
     assert_eq!(from_jpeg, fit_to_canvas(&direct, 256, 192));
     assert_ne!(from_jpeg, before);
-}
-
-#[derive(Debug)]
-struct PathFile(PathBuf);
-
-impl egui::DroppedFile for PathFile {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
 }
 
 #[test]
@@ -865,6 +852,11 @@ fn segment_command_writes_class_ids_atomically_and_explains_bad_input() {
     assert_eq!(left, ["labels.png", "notes.png"], "no half-written files");
 }
 
+/// What a finished command wrote to stderr.
+fn stderr_text(assert: assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
 fn fake_train_cli(mode: &str, args: &[&std::ffi::OsStr]) -> assert_cmd::assert::Assert {
     let mut cmd = scenebrush();
     cmd.env("SCENEBRUSH_TRAINER", trainer_script("fake_trainer.sh"))
@@ -926,43 +918,37 @@ fn train_command_shows_progress_lines_not_json_and_returns_the_trainers_status()
     );
 
     // A trainer that cannot be started is named.
-    let out = scenebrush()
-        .env("SCENEBRUSH_TRAINER", "/nonexistent/trainer")
-        .args(["train", "--out", "x"])
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let text = String::from_utf8_lossy(&out);
+    let text = stderr_text(
+        scenebrush()
+            .env("SCENEBRUSH_TRAINER", "/nonexistent/trainer")
+            .args(["train", "--out", "x"])
+            .assert()
+            .failure(),
+    );
     assert!(
         text.contains("cannot start `/nonexistent/trainer train --out x`"),
         "{text}"
     );
 
     // The trainer's error, and a crash: its status is scenebrush's.
-    let out = fake_train_cli(
-        "error",
-        &["--out".as_ref(), tmp.path().join("r3").as_os_str()],
-    )
-    .code(1)
-    .get_output()
-    .stderr
-    .clone();
-    let text = String::from_utf8_lossy(&out);
+    let text = stderr_text(
+        fake_train_cli(
+            "error",
+            &["--out".as_ref(), tmp.path().join("r3").as_os_str()],
+        )
+        .code(1),
+    );
     assert!(
         text.contains("error: CUDA out of memory while training step 2 (fake)"),
         "{text}"
     );
-    let out = fake_train_cli(
-        "crash",
-        &["--out".as_ref(), tmp.path().join("r4").as_os_str()],
-    )
-    .code(3)
-    .get_output()
-    .stderr
-    .clone();
-    let text = String::from_utf8_lossy(&out);
+    let text = stderr_text(
+        fake_train_cli(
+            "crash",
+            &["--out".as_ref(), tmp.path().join("r4").as_os_str()],
+        )
+        .code(3),
+    );
     assert!(
         text.contains("Segmentation fault (fake)") && text.contains("ended with exit status 3"),
         "{text}"

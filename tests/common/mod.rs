@@ -105,3 +105,17 @@ pub fn sample_layout(package: &ModelPackage) -> LabelMap {
     }
     map
 }
+
+/// A file dropped on the window, as egui hands it to the app.
+#[derive(Debug)]
+pub struct PathFile(pub PathBuf);
+
+impl egui::DroppedFile for PathFile {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}

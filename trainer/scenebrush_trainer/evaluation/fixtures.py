@@ -13,7 +13,7 @@ from torch import nn
 
 from ..data.classes import CAMVID
 from ..data.presets import shared_data
-from ..networks.segmenter import Bottleneck, DownBottleneck, ENet, InitialBlock, UpBottleneck, stage
+from ..networks.segmenter import ENet
 from .segmenter_export import segmenter_json, write_segmenter_package
 
 
@@ -62,26 +62,6 @@ FIXTURE_SIZE = (48, 64)  # 4:3 like the generator fixtures (192x256), so its lab
 FIXTURE_SEED = 4321
 
 
-class NarrowENet(ENet):
-    """ENet's graph at a quarter of its widths (4/16/32 channels, ~1/16 of the weights): a fixture under 1 MB."""
-
-    def __init__(self, num_classes: int, height: int, width: int):
-        nn.Module.__init__(self)
-        self.num_classes, self.height, self.width = num_classes, height, width
-        c16, c64, c128 = 4, 16, 32
-        self.initial = InitialBlock(c16)
-        self.down1 = DownBottleneck(c16, c64, dropout=0.01)
-        self.stage1 = nn.Sequential(*[Bottleneck(c64, dropout=0.01) for _ in range(4)])
-        self.down2 = DownBottleneck(c64, c128)
-        self.stage2 = stage(c128, 0.1)
-        self.stage3 = stage(c128, 0.1)
-        self.up4 = UpBottleneck(c128, c64)
-        self.stage4 = nn.Sequential(Bottleneck(c64), Bottleneck(c64))
-        self.up5 = UpBottleneck(c64, c16)
-        self.stage5 = Bottleneck(c16)
-        self.classifier = nn.ConvTranspose2d(c16, num_classes, 3, 2, padding=1, output_padding=1)
-
-
 def spread_weights(net: nn.Module) -> nn.Module:
     """Random weights whose argmax varies over a picture (default init predicts one class nearly everywhere)."""
     with torch.no_grad():
@@ -122,7 +102,7 @@ def fixture_segmenter(out_dir: Path) -> Path:
     """tests/fixtures/models/fixture-segmenter-untrained: a narrow ENet with random weights and a reference."""
     height, width = FIXTURE_SIZE
     torch.manual_seed(FIXTURE_SEED)
-    net = spread_weights(NarrowENet(len(CAMVID), height, width)).eval()
+    net = spread_weights(ENet(len(CAMVID), height, width, width_mult=0.25)).eval()
     cfg = {"architecture": "enet", "width_mult": 0.25, "height": height, "width": width, "epochs": 0,
            "seed": FIXTURE_SEED, "max_images": 0}  # fmt: skip
     ckpt = {"config": cfg, "classes": CAMVID.file_json(), "best": {}, "epoch": 0, "train_images": 0}

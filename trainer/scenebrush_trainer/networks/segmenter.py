@@ -118,12 +118,12 @@ def stage(ch, dropout):
 
 
 class ENet(nn.Module):
-    def __init__(self, num_classes: int, height: int = 192, width: int = 256, width_mult: int = 1):
+    def __init__(self, num_classes: int, height: int = 192, width: int = 256, width_mult: float = 1):
         super().__init__()
         if height % 8 or width % 8:
             raise ValueError(f"ENet needs height and width divisible by 8, got {height}x{width}")
         self.num_classes, self.height, self.width = num_classes, height, width
-        c16, c64, c128 = 16 * width_mult, 64 * width_mult, 128 * width_mult
+        c16, c64, c128 = (max(1, round(c * width_mult)) for c in (16, 64, 128))
         self.initial = InitialBlock(c16)
         self.down1 = DownBottleneck(c16, c64, dropout=0.01)
         self.stage1 = nn.Sequential(*[Bottleneck(c64, dropout=0.01) for _ in range(4)])
@@ -147,7 +147,7 @@ class ENet(nn.Module):
         return self.classifier(x)
 
 
-def build_segmenter(architecture: str, num_classes: int, height: int, width: int, width_mult: int = 1) -> nn.Module:
+def build_segmenter(architecture: str, num_classes: int, height: int, width: int, width_mult: float = 1) -> nn.Module:
     if architecture != "enet":
         raise ValueError(f"unknown segmenter architecture {architecture!r}; the only one is 'enet'")
     return ENet(num_classes, height, width, width_mult)
