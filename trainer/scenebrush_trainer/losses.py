@@ -1,4 +1,5 @@
-"""GAN losses as published: hinge, discriminator feature matching, KL, optional VGG19 perceptual loss."""
+"""GAN losses as published: hinge, discriminator feature matching, KL, optional VGG19 perceptual loss;
+plus a pixel L1 and the mode-seeking (diversity-sensitive) term for short budgets."""
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +21,34 @@ def feature_matching(feats_fake: list[list[torch.Tensor]], feats_real: list[list
     """L1 between D's intermediate features on fake and real, averaged over discriminators."""
     loss = sum(F.l1_loss(f, r.detach()) for fakes, reals in zip(feats_fake, feats_real) for f, r in zip(fakes, reals))
     return loss / len(feats_fake)
+
+
+def nearest_l1(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Pixel L1 to the real photo of each layout's nearest style.
+
+    fake holds k styles of the n layouts in real ([k*n, ...], style-major). Only the nearest counts, so
+    the other styles are free to differ (best-of-many); with k = 1 it is the plain mean L1."""
+    n = real.shape[0]
+    per_image = (fake - real.repeat(fake.shape[0] // n, 1, 1, 1)).abs().flatten(1).mean(1)
+    return per_image.view(-1, n).min(0).values.mean()
+
+
+def style_distance(fake: torch.Tensor, z: torch.Tensor, pool: int = 1) -> torch.Tensor:
+    """Per layout, mean |G(l, z1) - G(l, z2)| / mean |z1 - z2| for a [2n, ...] batch of two styles each
+    (Mao et al. 2019, "Mode Seeking GANs"; Yang et al. 2019, "Diversity-Sensitive Conditional GANs").
+
+    pool > 1 compares pool x pool block means: changes of colour and light count, pixel noise cancels out."""
+    if pool > 1:
+        fake = F.avg_pool2d(fake, pool, ceil_mode=True)
+    a, b = fake.chunk(2)
+    za, zb = z.chunk(2)
+    return (a - b).abs().flatten(1).mean(1) / (za - zb).abs().mean(1).clamp_min(1e-8)
+
+
+def mode_seeking(fake: torch.Tensor, z: torch.Tensor, tau: float, pool: int = 1) -> torch.Tensor:
+    """Rewards two styles of a layout for differing, up to tau: clamped so that it cannot win over realism
+    by turning images into noise once they differ enough (the DSGAN form, not MSGAN's unbounded 1/x)."""
+    return -style_distance(fake, z, pool).clamp(max=tau).mean()
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

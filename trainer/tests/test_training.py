@@ -181,3 +181,38 @@ def test_vgg_loss_switch_turns_the_loss_on(tiny_data, tmp_path):
         main(train_args(tiny_data, tmp_path / "vgg-bad", "--steps", "1", "--vgg-weights", str(tmp_path / "bad.pth")))
         == 1
     )
+
+
+def style_spread(ckpt_path, data, z_dim: int) -> float:
+    """Mean |G(l, z1) - G(l, z2)| of a run's generator over the data's layouts."""
+    from scenebrush_trainer.networks import build_generator
+    from scenebrush_trainer.training.config import ModelConfig, from_dict
+
+    ckpt = checkpoint.load(ckpt_path)
+    G = build_generator(from_dict(ModelConfig, ckpt["model_config"]), 12)
+    G.load_state_dict(ckpt["G"])
+    G.eval()
+    labels = torch.stack([torch.from_numpy(np.array(Image.open(p), np.int64)) for p in sorted(data.iterdir())])
+    g = torch.Generator().manual_seed(123)
+    z1, z2 = torch.randn(len(labels), z_dim, generator=g), torch.randn(len(labels), z_dim, generator=g)
+    with torch.no_grad():
+        return float((G(labels, z1) - G(labels, z2)).abs().mean())
+
+
+def test_mode_seeking_draws_two_styles_per_layout_and_spreads_them(tiny_data, tmp_path):
+    base = ("--steps", "8", "--lambda-l1", "20", "--lr-g", "2e-3")
+    off = run_losses(tiny_data, tmp_path / "off", *base)
+    on = run_losses(tiny_data, tmp_path / "on", *base, "--lambda-ms", "20", "--ms-tau", "1")
+    assert all("g_ms" not in v for v in step_losses(off).values())
+    ms = [v["g_ms"] for v in step_losses(on).values()]
+    assert all(math.isfinite(v) and -20 <= v < 0 for v in ms), ms
+    spread_off = style_spread(tmp_path / "off" / "checkpoint.pt", tiny_data / "labels", 32)
+    spread_on = style_spread(tmp_path / "on" / "checkpoint.pt", tiny_data / "labels", 32)
+    assert spread_on > 2 * spread_off, (spread_on, spread_off)
+
+
+def test_mode_seeking_is_refused_with_a_style_encoder(tiny_data, tmp_path, capsys):
+    assert main(train_args(tiny_data, tmp_path / "r", "--steps", "1", "--encoder", "--lambda-ms", "1")) == 1
+    err = capsys.readouterr().err
+    assert "--lambda-ms" in err and "encoder" in err
+    assert not (tmp_path / "r" / "checkpoint.pt").exists()

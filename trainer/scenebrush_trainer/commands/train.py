@@ -30,7 +30,8 @@ def add_arguments(p) -> None:
                    help="learning rates: default (TTUR 1e-4/4e-4) or finetune (a fifth of them)")  # fmt: skip
     for name, kind in (("steps", int), ("batch-size", int), ("lr-g", float), ("lr-d", float), ("ema", float),
                        ("seed", int), ("checkpoint-every", int), ("sample-every", int), ("log-every", int),
-                       ("lambda-feat", float), ("lambda-l1", float), ("decay-from", float)):  # fmt: skip
+                       ("lambda-feat", float), ("lambda-l1", float), ("decay-from", float), ("lambda-ms", float),
+                       ("ms-tau", float), ("ms-pool", int)):  # fmt: skip
         g.add_argument(f"--{name}", type=kind)
     g.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
     g.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (CUDA only)")
@@ -59,6 +60,7 @@ def options(args) -> RunOptions:
         args.train_preset, steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
         ema=args.ema, seed=args.seed, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         log_every=args.log_every, lambda_feat=args.lambda_feat, lambda_l1=args.lambda_l1, decay_from=args.decay_from,
+        lambda_ms=args.lambda_ms, ms_tau=args.ms_tau, ms_pool=args.ms_pool,
         flip=False if args.no_flip else None, amp=args.amp, channels_last=args.channels_last or None,
         vgg_weights=args.vgg_weights,
     )  # fmt: skip

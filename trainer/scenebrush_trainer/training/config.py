@@ -30,6 +30,11 @@ class TrainConfig:
     lambda_kld: float = 0.05
     lambda_vgg: float = 10.0
     lambda_l1: float = 0.0  # pixel L1 to the real photo; 0 = off (the papers' recipe has none)
+    # mode seeking: two styles (z) per layout, rewarded for differing (up to ms_tau); 0 = off. With it
+    # the pixel L1 counts only for the nearer style, which would otherwise pull both to the one photo.
+    lambda_ms: float = 0.0
+    ms_tau: float = 0.2  # |image change| / |z change| per layout, images in [-1, 1]
+    ms_pool: int = 8  # compare styles as pool x pool block means: colour and light, not pixel noise
     vgg_weights: str | None = None  # torchvision VGG19 state dict; None = VGG loss off
     ema: float = 0.0  # decay of the generator's EMA weights; 0 = off
     seed: int = 0
@@ -88,6 +93,25 @@ def validate(cfg: ModelConfig) -> ModelConfig:
     if cfg.encoder and cfg.z_dim == 0:
         raise ValueError("the style encoder needs z_dim > 0")
     return cfg
+
+
+def validate_recipe(model: ModelConfig, train: TrainConfig) -> TrainConfig:
+    """Fails early on a training setting that the (possibly fine-tuned) model cannot take."""
+    if train.lambda_ms < 0 or train.ms_tau <= 0 or train.ms_pool < 1:
+        raise ValueError(
+            f"--lambda-ms must be >= 0, --ms-tau > 0 and --ms-pool >= 1, got {train.lambda_ms}, {train.ms_tau} and "
+            f"{train.ms_pool}"
+        )
+    if train.lambda_ms > 0 and (model.z_dim == 0 or model.encoder):
+        raise ValueError(
+            "--lambda-ms needs a generator with a noise input and no style encoder (it compares two random styles "
+            f"of a layout); this model has z_dim {model.z_dim} and encoder {model.encoder}: drop --lambda-ms"
+        )
+    return train
+
+
+def styles_per_layout(model: ModelConfig, train: TrainConfig) -> int:
+    return 2 if train.lambda_ms > 0 and model.z_dim > 0 and not model.encoder else 1
 
 
 def drop_none(d: dict) -> dict:

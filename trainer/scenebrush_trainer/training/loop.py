@@ -11,7 +11,7 @@ from ..data.check import check_dataset
 from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
 from . import checkpoint, distributed
-from .config import ModelConfig, TrainConfig, from_dict, validate
+from .config import ModelConfig, TrainConfig, from_dict, validate, validate_recipe
 from .events import Events, log
 from .samples import save_grid
 from .setup import (
@@ -144,6 +144,7 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
     elif init:  # fine-tuning keeps the architecture and sizes
         model = from_dict(ModelConfig, init["model_config"])
     validate(model)
+    validate_recipe(model, train_cfg)
     spec = opts.data or (saved_spec(ckpt) if ckpt else camvid())
     report = check_dataset(spec)
     events.emit("check", ok=report.ok, dataset=spec.name, pairs=len(report.pairs),

@@ -13,7 +13,7 @@ from ..data.dataset import PairedDataset, to_model_range
 from ..losses import VGGLoss
 from ..networks import build_discriminator, build_encoder, build_generator
 from . import distributed
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, styles_per_layout
 from .ema import EMA
 from .events import log
 from .step import Nets
@@ -146,7 +146,8 @@ def batch_for(run: Run, step: int):
         flip = torch.rand(len(idx), generator=g) < 0.5
         photos[flip], labels[flip] = photos[flip].flip(-1), labels[flip].flip(-1)
     z_dim = run.model.z_dim
-    noise = torch.randn(len(idx), z_dim, generator=g) if z_dim > 0 else None
+    styles = styles_per_layout(run.model, cfg)  # z rows are style-major: all layouts' first style, then the second
+    noise = torch.randn(styles * len(idx), z_dim, generator=g) if z_dim > 0 else None
     real = to_model_range(photos).to(d.device)
     if cfg.channels_last and d.device.type == "cuda":
         real = real.contiguous(memory_format=torch.channels_last)
