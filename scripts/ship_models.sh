@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Turns the CamVid training runs into the packages shipped in models/: exports (the default model
-# with its fine-tuning weights; CC-FPSE without, to keep the repository smaller), scores each
-# generator with `evaluate` on CamVid val, and draws the sample grid.
+# with its fine-tuning weights; CC-FPSE without, to keep the repository smaller: `recover-weights`
+# rebuilds them from its model.onnx), scores each generator with `evaluate` on CamVid val, and draws
+# the sample grids (one seed; several seeds per layout).
 # The runs themselves come from the commands in models/*/README.md (hours of CPU, not part of setup).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=(env PYTHONPATH=trainer .venv/bin/python -m scenebrush_trainer)
 runs=${RUNS:-runs}
 
-"${T[@]}" export-segmenter --checkpoint "$runs/segmenter-enet/best.pt" --out models/camvid-segmenter
+if [ -f "$runs/segmenter-enet/best.pt" ]; then
+  "${T[@]}" export-segmenter --checkpoint "$runs/segmenter-enet/best.pt" --out models/camvid-segmenter
+fi
 for arch in spade ccfpse; do
   if [ "$arch" = spade ]; then name=SPADE; weights=(--with-weights); else name=CC-FPSE; weights=(); fi
-  "${T[@]}" export --checkpoint "$runs/camvid-$arch-l1" --out "models/camvid-$arch" --id "camvid-$arch" \
+  "${T[@]}" export --checkpoint "$runs/camvid-$arch-ms" --out "models/camvid-$arch" --id "camvid-$arch" \
     --name "$name (CamVid, 192x256)" "${weights[@]}"
   "${T[@]}" evaluate --package "models/camvid-$arch" --seeds 0 1 --threads "${THREADS:-2}"
 done
-"${T[@]}" samples --packages models/camvid-spade models/camvid-ccfpse --count 8 --seed 0 \
+"${T[@]}" samples --packages models/camvid-spade models/camvid-ccfpse --count 8 --seeds 0 \
   --out docs/samples/camvid-val.png
+"${T[@]}" samples --packages models/camvid-spade models/camvid-ccfpse --count 4 --seeds 0 1 2 \
+  --out docs/samples/camvid-styles.png

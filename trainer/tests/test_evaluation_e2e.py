@@ -121,3 +121,16 @@ def test_samples_grid_has_a_column_per_package_and_a_row_per_layout(camvid_tiny,
     a, b = grid[18 : 18 + SIZE, SIZE + 4 : 2 * SIZE + 4], grid[18 : 18 + SIZE, 2 * SIZE + 8 : 3 * SIZE + 8]
     assert np.array_equal(a, b)  # the same package and seed give the same image
     assert not np.array_equal(a, grid[18 : 18 + SIZE, :SIZE])
+
+
+def test_samples_grid_with_seeds_has_a_column_per_package_and_seed(camvid_tiny, generator, tmp_path):
+    out = tmp_path / "styles.png"
+    args = ["samples", "--packages", str(generator), "--data", str(camvid_tiny), "--count", "2", "--seeds", "0", "1",
+            "0", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    from PIL import Image
+
+    grid = np.asarray(Image.open(out).convert("RGB"))
+    assert grid.shape == (18 + 2 * SIZE + 4, 5 * SIZE + 4 * 4, 3)  # label, seeds 0, 1, 0, photo
+    tile = [grid[18 : 18 + SIZE, c * (SIZE + 4) : c * (SIZE + 4) + SIZE] for c in range(5)]
+    assert np.array_equal(tile[1], tile[3]) and not np.array_equal(tile[1], tile[2])  # z follows the seed

@@ -1,4 +1,5 @@
-"""A sample grid for model cards: rows are val layouts; columns the label map, each package, the real photo."""
+"""A sample grid for model cards: rows are val layouts; columns the label map, each package (once per z seed),
+the real photo."""
 
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from .evaluate import EvaluationError, open_session, read_package, synthesize
 from .report import save_png, to_uint8_hwc
 
 
-def sample_grid(packages: list[Path], spec, out: Path, count: int = 8, seed: int = 0, threads: int = 2) -> list[str]:
+def sample_grid(
+    packages: list[Path], spec, out: Path, count: int = 8, seeds: tuple[int, ...] = (0,), threads: int = 2
+) -> list[str]:
     """Writes the grid to `out`; returns the names of the val layouts used (evenly spaced over the split)."""
     gens = [read_package(p, "generator") for p in packages]
     sizes = {g.size for g in gens}
@@ -29,8 +32,11 @@ def sample_grid(packages: list[Path], spec, out: Path, count: int = 8, seed: int
     columns = [("label map", [colorize(lab, spec.classes) for lab in labels])]
     for g in gens:
         open_session(g, threads)
-        fakes = synthesize(g, labels, seed, 0)
-        columns.append((g.meta.get("name") or g.path.name, [to_uint8_hwc(f) for f in fakes]))
+        for seed in seeds:
+            fakes = synthesize(g, labels, seed, 0)
+            title = g.meta.get("name") or g.path.name
+            title = f"{title}, seed {seed}" if len(seeds) > 1 else title
+            columns.append((title, [to_uint8_hwc(f) for f in fakes]))
     columns.append(("real photo", [p.permute(1, 2, 0).numpy().astype(np.uint8) for p in photos]))
     head, gap, font = 18, 4, ImageFont.load_default()
     grid = Image.new("RGB", (len(columns) * (w + gap) - gap, head + len(pairs) * (h + gap) - gap), "white")
