@@ -103,6 +103,19 @@ def test_fine_tune_starts_from_the_checkpoint_with_lower_learning_rates(tiny_dat
     assert step_losses(ev)[1]["g_feat"] > 0
 
 
+def test_fine_tune_keeps_the_loss_weights_of_its_checkpoint_unless_given(tiny_data, tmp_path):
+    run_losses(tiny_data, tmp_path / "base", "--steps", "1", "--lambda-l1", "20", "--lambda-ms", "5", "--ms-pool", "4")
+    base = str(tmp_path / "base")
+    kept = run_losses(tiny_data, tmp_path / "kept", "--init-from", base, "--steps", "1")
+    train = next(e for e in kept if e["event"] == "start")["train"]
+    assert (train["lambda_l1"], train["lambda_ms"], train["ms_pool"]) == (20, 5, 4)
+    assert "g_ms" in step_losses(kept)[1] and "g_l1" in step_losses(kept)[1]
+    off = run_losses(tiny_data, tmp_path / "off", "--init-from", base, "--steps", "1", "--lambda-ms", "0")
+    train = next(e for e in off if e["event"] == "start")["train"]
+    assert (train["lambda_l1"], train["lambda_ms"]) == (20, 0)
+    assert "g_ms" not in step_losses(off)[1]
+
+
 def test_a_package_with_weights_fine_tunes_but_cannot_be_resumed(tiny_data, tmp_path, capsys):
     run_losses(tiny_data, tmp_path / "base", "--steps", "2")
     pkg = tmp_path / "pkg"

@@ -6,7 +6,7 @@ import torch
 
 from ..export.from_checkpoint import export_checkpoint
 from ..training import distributed
-from ..training.config import MODEL_PRESETS, TRAIN_PRESETS, model_config, train_config
+from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
 from ..training.events import Events, log
 from ..training.loop import RunOptions, train
 from .common import add_data_args, data_spec
@@ -65,8 +65,10 @@ def options(args) -> RunOptions:
         vgg_weights=args.vgg_weights,
     )  # fmt: skip
     data = data_spec(args) if given_data(args) else None
+    inherit = tuple(k for k in RECIPE if getattr(args, k) is None)
     return RunOptions(
         out=args.out, data=data, model=model, train=train_cfg, resume=args.resume, init_from=args.init_from,
+        inherit=inherit,
         until=args.until, device=args.device, steps=args.steps,
     )  # fmt: skip
 

@@ -46,6 +46,9 @@ class TrainConfig:
     log_every: int = 10
 
 
+# Loss weights that a fine-tune takes from the checkpoint it starts from, unless given
+RECIPE = ("lambda_feat", "lambda_l1", "lambda_ms", "ms_tau", "ms_pool")
+
 MODEL_PRESETS: dict[str, dict] = {
     # the published sizes
     "paper": dict(ngf=64, ndf=64, nhidden=128),

@@ -2,7 +2,7 @@
 
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -41,6 +41,8 @@ class RunOptions:
     train: TrainConfig
     resume: bool = False
     init_from: Path | None = None  # fine-tune: weights from this checkpoint, fresh optimisers, step 0
+    # fine-tune: loss weights not given on the command line, taken from the checkpoint's recipe
+    inherit: tuple[str, ...] = ()
     until: int | None = None  # stop (with a checkpoint) at this step, to continue later with resume
     steps: int | None = None  # on resume: a new total number of steps (changes the lr schedule)
     device: str = "auto"
@@ -141,8 +143,9 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
         train_cfg = from_dict(
             TrainConfig, {**ckpt["train_config"], "steps": opts.steps or ckpt["train_config"]["steps"]}
         )
-    elif init:  # fine-tuning keeps the architecture and sizes
+    elif init:  # fine-tuning keeps the architecture and sizes, and the loss weights unless given
         model = from_dict(ModelConfig, init["model_config"])
+        train_cfg = inherit_recipe(train_cfg, init["train_config"], opts.inherit, opts.init_from)
     validate(model)
     validate_recipe(model, train_cfg)
     spec = opts.data or (saved_spec(ckpt) if ckpt else camvid())
@@ -184,6 +187,15 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
             f"{opts.out} already holds a run; continue it with --resume or use another --out"
         )
     return run
+
+
+def inherit_recipe(train_cfg: TrainConfig, saved: dict, names: tuple[str, ...], source) -> TrainConfig:
+    """A fine-tune goes on with the losses its model was trained with (the mode-seeking term keeps its styles
+    apart, the L1 its colours); the command line overrides each."""
+    taken = {k: saved[k] for k in names if k in saved and saved[k] != getattr(train_cfg, k)}
+    if taken:
+        log.info("fine-tuning with the loss weights of %s: %s", source, ", ".join(f"{k} {v}" for k, v in taken.items()))
+    return replace(train_cfg, **taken)
 
 
 def saved_spec(ckpt: dict) -> DatasetSpec:
