@@ -119,5 +119,9 @@ def test_fixture_packages_match_their_references_and_regenerate_identically(tmp_
         assert np.abs(got - want).max() < 1e-4
 
         fresh = build_fixture(tmp_path, package_id)
-        for name in ("model.onnx", "reference_label.png", "reference_z.f32", "reference_image.f32"):
+        for name in ("model.onnx", "reference_label.png", "reference_z.f32"):
             assert (fresh / name).read_bytes() == (committed / name).read_bytes(), f"{package_id}/{name} is stale"
+        # PyTorch's output differs in the last bits between CPUs (kernels per instruction set): a stale
+        # reference differs by far more
+        again = np.fromfile(fresh / "reference_image.f32", "<f4")
+        assert np.abs(again - want).max() < 1e-5, f"{package_id}/reference_image.f32 is stale"
