@@ -595,10 +595,15 @@ mod tests {
         let mut p =
             TrainerProcess::spawn(&sh, &[script.into()], EventSource::Stdout).expect("spawn");
         let all = collect(&mut p);
-        assert!(matches!(
-            all.first(),
-            Some(TrainerMessage::Event(TrainerEvent::Step { step: 1, .. }))
-        ));
+        // stdout and stderr are read by separate threads: only stdout's own order is defined
+        let first_stdout = all.iter().find(|m| !matches!(m, TrainerMessage::Log(_)));
+        assert!(
+            matches!(
+                first_stdout,
+                Some(TrainerMessage::Event(TrainerEvent::Step { step: 1, .. }))
+            ),
+            "{all:?}"
+        );
         let logs: Vec<&str> = all
             .iter()
             .filter_map(|m| match m {
