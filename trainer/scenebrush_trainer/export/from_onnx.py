@@ -2,8 +2,8 @@
 
 The export folded spectral norm into the weights and batch norm into a per-channel scale and shift
 (onnx_export.inference_copy). Going back:
-- a spectrally normalised weight is loaded as the un-normalised one: its spectral norm is already about 1,
-  so normalising it again changes it by that factor only (checked against the ONNX output below);
+- a spectrally normalised weight is loaded as the un-normalised one, with u, v set so that the eval-mode
+  normalisation divides by exactly 1 (exact_spectral_vectors; checked against the ONNX output below);
 - a batch norm without affine parameters (SPADE's) is exact: running var = 1/scale^2 - eps, mean = -shift/scale;
 - an affine batch norm keeps only scale = w / sqrt(var + eps) and shift = b - mean * scale, so its running
   statistics are re-estimated on training layouts and w, b solved from them. Inference is the same for any

@@ -98,7 +98,7 @@ def validate(cfg: ModelConfig) -> ModelConfig:
     return cfg
 
 
-def validate_recipe(model: ModelConfig, train: TrainConfig) -> TrainConfig:
+def validate_recipe(model: ModelConfig, train: TrainConfig) -> None:
     """Fails early on a training setting that the (possibly fine-tuned) model cannot take."""
     if train.lambda_ms < 0 or train.ms_tau <= 0 or train.ms_pool < 1:
         raise ValueError(
@@ -110,7 +110,6 @@ def validate_recipe(model: ModelConfig, train: TrainConfig) -> TrainConfig:
             "--lambda-ms needs a generator with a noise input and no style encoder (it compares two random styles "
             f"of a layout); this model has z_dim {model.z_dim} and encoder {model.encoder}: drop --lambda-ms"
         )
-    return train
 
 
 def styles_per_layout(model: ModelConfig, train: TrainConfig) -> int:
