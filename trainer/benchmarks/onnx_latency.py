@@ -3,6 +3,7 @@
 
 PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/onnx_latency.py --preset small --threads 2
 PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/onnx_latency.py --ngf 24 --nhidden 48
+PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/onnx_latency.py --norm running per-image  # export choices
 """
 
 import argparse
@@ -16,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from scenebrush_trainer.export.onnx_export import export_generator
+from scenebrush_trainer.export.onnx_export import NORMS, export_generator
 from scenebrush_trainer.networks import build_generator
 from scenebrush_trainer.training.config import model_config
 
@@ -67,25 +68,27 @@ def main() -> None:
     p.add_argument("--num-classes", type=int, default=12)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--norm", nargs="+", choices=NORMS, default=["running"], help="batch norm in the export")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     for gen in args.generator:
         cfg = model_config(args.preset, generator=gen, ngf=args.ngf, nhidden=args.nhidden, height=args.height,
                            width=args.width)  # fmt: skip
         net = build_generator(cfg, args.num_classes, init_gain=1.0)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "model.onnx"
-            export_generator(net, args.num_classes, path)
-            size = path.stat().st_size
-            times = latency(path, args.num_classes, cfg.z_dim, cfg.height, cfg.width, args.threads, args.runs)
         eager = torch_latency(net, args.num_classes, cfg.z_dim, cfg.height, cfg.width, args.runs)
-        print(json.dumps({
-            "generator": gen, "preset": args.preset, "ngf": cfg.ngf, "nhidden": cfg.nhidden, "z_dim": cfg.z_dim,
-            "size": f"{cfg.height}x{cfg.width}", "threads": args.threads, "onnx_mb": round(size / 2**20, 1),
-            "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
-            "torch_eager_median_ms": round(statistics.median(eager), 1),
-            "eager_over_ort": round(statistics.median(eager) / statistics.median(times), 2),
-        }))  # fmt: skip
+        for norm in args.norm:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "model.onnx"
+                export_generator(net, args.num_classes, path, norm=norm)
+                size = path.stat().st_size
+                times = latency(path, args.num_classes, cfg.z_dim, cfg.height, cfg.width, args.threads, args.runs)
+            print(json.dumps({
+                "generator": gen, "preset": args.preset, "ngf": cfg.ngf, "nhidden": cfg.nhidden, "z_dim": cfg.z_dim,
+                "size": f"{cfg.height}x{cfg.width}", "threads": args.threads, "norm": norm,
+                "onnx_mb": round(size / 2**20, 1), "median_ms": round(statistics.median(times), 1),
+                "min_ms": round(min(times), 1), "torch_eager_median_ms": round(statistics.median(eager), 1),
+                "eager_over_ort": round(statistics.median(eager) / statistics.median(times), 2),
+            }))  # fmt: skip
 
 
 if __name__ == "__main__":

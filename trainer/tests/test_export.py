@@ -1,5 +1,6 @@
 """Export: the package contract, onnxruntime parity, dynamic batch, failure leaves nothing behind."""
 
+import copy
 import json
 
 import numpy as np
@@ -40,6 +41,7 @@ def test_package_follows_the_contract(ckpt, tmp_path, capsys):
     t = meta["training"]
     assert t["images"] == 4 and t["seed"] == 0 and "scenebrush_trainer" in t["trainer"]
     assert t["config"]["vgg_loss"] is False and t["config"]["ngf"] == 4
+    assert t["config"]["inference_norm"] == "per-image"  # trained with batch size 1
     assert meta["metrics"] is None and meta["license"]
 
     model = onnx.load(str(pkg / "model.onnx"))
@@ -48,6 +50,7 @@ def test_package_follows_the_contract(ckpt, tmp_path, capsys):
     ops = {n.op_type for n in model.graph.node}
     assert {"Slice", "Mul", "Add", "Equal", "Cast"} <= ops
     assert not ops & {"BatchNormalization", "Im2Col", "Col2Im", "RandomNormal", "RandomNormalLike"}, ops
+    assert "InstanceNormalization" in ops
     sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
     inputs = {i.name: i for i in sess.get_inputs()}
     assert inputs["label"].type == "tensor(int64)" and inputs["label"].shape[1:] == [64, 64]
@@ -55,25 +58,57 @@ def test_package_follows_the_contract(ckpt, tmp_path, capsys):
     assert sess.get_outputs()[0].name == "image"
 
 
-def test_onnx_matches_pytorch_for_any_batch_size(ckpt, tmp_path):
-    pkg = tmp_path / "p"
-    export_checkpoint(ckpt, pkg, "p")
+def trained_generator(ckpt):
     from scenebrush_trainer.networks import build_generator
     from scenebrush_trainer.training import checkpoint
     from scenebrush_trainer.training.config import ModelConfig, from_dict
 
     c = checkpoint.load(ckpt)
     g = build_generator(from_dict(ModelConfig, c["model_config"]), 12)
-    g.load_state_dict(c["G"])
-    g.eval()
+    g.load_state_dict(c["ema"] or c["G"])
+    return g.eval()
+
+
+def as_in_training(g):
+    """The generator normalising as in a training step (batch statistics), spectral norm as in eval."""
+    g = copy.deepcopy(g)
+    for m in g.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean = m.running_var = None
+    return g
+
+
+@pytest.mark.parametrize("norm", ["per-image", "running"])
+def test_onnx_matches_pytorch_for_any_batch_size(ckpt, tmp_path, norm):
+    """per-image: each image as a batch-1 training step made it; running: eval mode's running statistics."""
+    pkg = tmp_path / "p"
+    assert export_checkpoint(ckpt, pkg, "p", norm=norm)["norm"] == norm
+    g = trained_generator(ckpt)
+    train_like = as_in_training(g)
     sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
     for n in (1, 3):
         label = torch.randint(0, 12, (n, 64, 64))
         z = torch.randn(n, 32)
         with torch.no_grad():
-            want = g(label, z).numpy()
+            per_image = torch.cat([train_like(label[i : i + 1], z[i : i + 1]) for i in range(n)]).numpy()
+            running = g(label, z).numpy()
         got = sess.run(None, {"label": label.numpy(), "z": z.numpy()})[0]
+        want, other = (per_image, running) if norm == "per-image" else (running, per_image)
         assert got.shape == (n, 3, 64, 64) and np.abs(got - want).max() < 1e-4
+        assert np.abs(got - other).max() > 1e-3  # the two choices really differ
+
+
+def test_auto_norm_follows_the_training_batch_size(ckpt, tmp_path, capsys):
+    assert onnx_export.inference_norm({"batch_size": 1}) == "per-image"
+    assert onnx_export.inference_norm({"batch_size": 8}) == "running"
+    assert onnx_export.inference_norm({"batch_size": 1}, "running") == "running"
+    with pytest.raises(ValueError, match="--norm 'instance'"):
+        onnx_export.inference_norm({"batch_size": 1}, "instance")
+    pkg = tmp_path / "r"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(pkg), "--norm", "running"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["norm"] == "running"
+    assert json.loads((pkg / "model.json").read_text())["training"]["config"]["inference_norm"] == "running"
+    assert "InstanceNormalization" not in {n.op_type for n in onnx.load(str(pkg / "model.onnx")).graph.node}
 
 
 def test_a_failed_check_fails_loudly_and_leaves_no_package(ckpt, tmp_path, monkeypatch):

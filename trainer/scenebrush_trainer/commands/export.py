@@ -17,6 +17,13 @@ def add_arguments(p) -> None:
     p.add_argument("--name", help="display name (default: architecture, dataset and size)")
     p.add_argument("--license", help="licence text (default: from the dataset's terms)")
     p.add_argument(
+        "--norm",
+        choices=("auto", "running", "per-image"),
+        default="auto",
+        help="batch norm in the exported network: running statistics, or each image's own (what a run with "
+        "batch size 1 trained with); auto picks per-image for batch size 1, running otherwise",
+    )
+    p.add_argument(
         "--with-weights",
         action="store_true",
         help="also write PACKAGE/checkpoint.pt (G and D in float16) so `train --init-from PACKAGE` can fine-tune it",
@@ -24,7 +31,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    result = export_checkpoint(args.checkpoint, args.out, args.id or args.out.name, args.name, args.license)
+    result = export_checkpoint(args.checkpoint, args.out, args.id or args.out.name, args.name, args.license, args.norm)
     if args.with_weights:
         result["weights"] = str(write_finetune_checkpoint(args.checkpoint, args.out))
     print(json.dumps({"event": "exported", **result}))

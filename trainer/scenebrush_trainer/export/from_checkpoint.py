@@ -7,6 +7,7 @@ from ..data.classes import class_list_from_json
 from ..networks import build_encoder, build_generator
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
+from .onnx_export import inference_norm
 from .package import model_json, trainer_version, write_package
 
 
@@ -25,7 +26,12 @@ def default_license(dataset: str) -> str:
 
 
 def export_checkpoint(
-    ckpt_path: Path, out: Path, package_id: str, name: str | None = None, license: str | None = None
+    ckpt_path: Path,
+    out: Path,
+    package_id: str,
+    name: str | None = None,
+    license: str | None = None,
+    norm: str = "auto",
 ) -> dict:
     ckpt = checkpoint.load(ckpt_path)
     model = from_dict(ModelConfig, ckpt["model_config"])
@@ -37,6 +43,7 @@ def export_checkpoint(
         encoder = build_encoder(model)
         encoder.load_state_dict(ckpt["E"])
     train = ckpt["train_config"]
+    norm = inference_norm(train, norm, ckpt.get("world", 1))
     data = ckpt["data"]
     arch = {"spade": "SPADE", "ccfpse": "CC-FPSE"}[model.generator]
     meta = model_json(
@@ -56,10 +63,11 @@ def export_checkpoint(
                 **train,
                 "ema_weights": bool(ckpt["ema"]),
                 "vgg_loss": bool(train["vgg_weights"]),
+                "inference_norm": norm,
             },
             "data_fingerprint": data["fingerprint"],
         },
         license=license or default_license(data["name"]),
     )
-    diffs = write_package(out, meta, generator, encoder)
-    return {"path": str(out), "id": package_id, "max_abs_diff": diffs, "step": ckpt["step"]}
+    diffs = write_package(out, meta, generator, encoder, norm=norm)
+    return {"path": str(out), "id": package_id, "max_abs_diff": diffs, "step": ckpt["step"], "norm": norm}

@@ -8,6 +8,8 @@ The export folded spectral norm into the weights and batch norm into a per-chann
 - an affine batch norm keeps only scale = w / sqrt(var + eps) and shift = b - mean * scale, so its running
   statistics are re-estimated on training layouts and w, b solved from them. Inference is the same for any
   choice; in training (batch statistics) these make the network behave as it did when it was trained.
+A package exported with per-image statistics (`inference_norm` "per-image") keeps batch norm's w, b as they
+were (InstanceNormalization's scale and bias), so nothing needs estimating.
 
 The discriminator is not in the package: it comes from another checkpoint of the same discriminator
 configuration and classes (e.g. the SPADE package trained against the same FPSE discriminator), which is a
@@ -26,7 +28,7 @@ from ..data.classes import class_list_from_json
 from ..networks import build_discriminator, build_generator
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
-from .onnx_export import example_inputs
+from .onnx_export import example_inputs, inference_copy
 
 PREFIX = "generator."
 DISCRIMINATOR_KEYS = ("discriminator", "ndf", "height", "width")
@@ -60,7 +62,9 @@ def read_meta(package: Path) -> tuple[dict, ModelConfig]:
     return meta, from_dict(ModelConfig, config)
 
 
-def load_generator(G: nn.Module, weights: dict[str, torch.Tensor], package: Path) -> list[nn.BatchNorm2d]:
+def load_generator(
+    G: nn.Module, weights: dict[str, torch.Tensor], package: Path, norm: str = "running"
+) -> list[nn.BatchNorm2d]:
     """Loads every weight; returns the affine batch norms whose statistics still need estimating."""
     used, affine = set(), []
     with torch.no_grad():
@@ -68,6 +72,12 @@ def load_generator(G: nn.Module, weights: dict[str, torch.Tensor], package: Path
             if "parametrizations" in name.split("."):
                 continue  # the spectral norm's own modules: handled with the layer they belong to
             prefix = f"{name}." if name else ""
+            if isinstance(m, nn.BatchNorm2d) and norm == "per-image":
+                m.reset_running_stats()  # never used by the package; training tracks them afresh
+                if m.affine:
+                    m.weight.copy_(take(weights, used, f"{prefix}weight", package))
+                    m.bias.copy_(take(weights, used, f"{prefix}bias", package))
+                continue
             if isinstance(m, nn.BatchNorm2d):
                 scale, shift = (take(weights, used, bn_name(weights, prefix, k), package).flatten()
                                 for k in ("scale", "shift"))  # fmt: skip
@@ -153,15 +163,14 @@ def calibrate(G: nn.Module, affine: list[nn.BatchNorm2d], labels: torch.Tensor, 
         m.bias.copy_(shift + mean * scale)
 
 
-def onnx_difference(package: Path, G: nn.Module, num_classes: int, model: ModelConfig) -> float:
+def onnx_difference(package: Path, G: nn.Module, num_classes: int, model: ModelConfig, norm: str) -> float:
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(package / "model.onnx"), providers=["CPUExecutionProvider"])
     label, z = example_inputs(num_classes, model.z_dim, model.height, model.width, batch=2, seed=1)
     feeds = {"label": label.numpy(), **({"z": z.numpy()} if z is not None else {})}
-    G.eval()
     with torch.no_grad():
-        want = G(label, z).numpy()
+        want = inference_copy(G, norm)(label, z).numpy()
     return float(np.abs(sess.run(None, feeds)[0] - want).max())
 
 
@@ -172,11 +181,12 @@ def recover_checkpoint(
     package = Path(package)
     meta, model = read_meta(package)
     classes = class_list_from_json({"classes": meta["classes"], "dontcare": meta.get("dontcare")}, str(package))
+    norm = meta["training"]["config"].get("inference_norm", "running")
     G = build_generator(model, len(classes))
-    affine = load_generator(G, onnx_weights(package / "model.onnx"), package)
+    affine = load_generator(G, onnx_weights(package / "model.onnx"), package, norm)
     if affine:
         calibrate(G, affine, labels, model.z_dim)
-    diff = onnx_difference(package, G, len(classes), model)
+    diff = onnx_difference(package, G, len(classes), model, norm)
     if not diff < tolerance:
         raise RecoveryError(
             f"{package}: the recovered generator differs from model.onnx by {diff:.3g} (limit {tolerance}); "

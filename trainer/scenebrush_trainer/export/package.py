@@ -57,7 +57,9 @@ def model_json(*, package_id, name, model, classes: ClassList, training: dict, l
     }
 
 
-def write_package(out: Path, meta: dict, generator, encoder=None, readme: str | None = None) -> dict:
+def write_package(
+    out: Path, meta: dict, generator, encoder=None, readme: str | None = None, norm: str = "running"
+) -> dict:
     """Exports into a temporary folder beside `out`, checks every ONNX file with onnxruntime, then moves
     the files into `out` with model.json last: a failed export leaves no package (or the old one) behind."""
     out = Path(out)
@@ -66,9 +68,11 @@ def write_package(out: Path, meta: dict, generator, encoder=None, readme: str | 
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        diffs = {"model.onnx": export_generator(generator, len(meta["classes"]), stage / "model.onnx")}
+        diffs = {"model.onnx": export_generator(generator, len(meta["classes"]), stage / "model.onnx", norm=norm)}
         if encoder is not None:
-            diffs["encoder.onnx"] = export_encoder(encoder, meta["height"], meta["width"], stage / "encoder.onnx")
+            diffs["encoder.onnx"] = export_encoder(
+                encoder, meta["height"], meta["width"], stage / "encoder.onnx", norm=norm
+            )
         if readme:
             (stage / "README.md").write_text(readme)
         write_json_atomic(stage / "model.json", meta)

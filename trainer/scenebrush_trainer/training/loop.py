@@ -1,5 +1,6 @@
 """The training loop: check the data, build or restore the run, step, report, checkpoint, stop cleanly."""
 
+import copy
 import signal
 import time
 from dataclasses import asdict, dataclass, replace
@@ -10,6 +11,7 @@ import torch
 from ..data.check import check_dataset
 from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
+from ..export.onnx_export import inference_norm, replace_batch_norm
 from . import checkpoint, distributed
 from .config import ModelConfig, TrainConfig, from_dict, validate, validate_recipe
 from .events import Events, log
@@ -220,10 +222,9 @@ def write_sample(run: Run, out: Path, events: Events) -> None:
     g = torch.Generator().manual_seed(run.train.seed)
     z = torch.randn(n, run.model.z_dim, generator=g).to(run.dist.device) if run.model.z_dim > 0 else None
     G = run.ema.model if run.ema else distributed.unwrap(run.nets.G)
-    was_training = G.training
-    G.eval()
-    fake = G(labels.to(run.dist.device), z)
-    G.train(was_training)
+    # as the exported package will normalise (per image after batch-1 training), on the training device
+    net = replace_batch_norm(copy.deepcopy(G).eval(), inference_norm(asdict(run.train), world=run.dist.world))
+    fake = net(labels.to(run.dist.device), z)
     path = Path(out) / "samples" / f"step_{run.step:07d}.png"
     save_grid(path, labels, photos.float() / 127.5 - 1, fake, run.data.spec.classes)
     events.emit("sample", step=run.step, path=str(path))
