@@ -197,14 +197,16 @@ def test_vgg_loss_switch_turns_the_loss_on(tiny_data, tmp_path):
 
 
 def style_spread(ckpt_path, data, z_dim: int) -> float:
-    """Mean |G(l, z1) - G(l, z2)| of a run's generator over the data's layouts."""
+    """Mean |G(l, z1) - G(l, z2)| of a run's generator over the data's layouts, normalising as its export does
+    (per image after batch-1 training: after 8 steps the running statistics say little)."""
+    from scenebrush_trainer.export.onnx_export import inference_copy, inference_norm
     from scenebrush_trainer.networks import build_generator
     from scenebrush_trainer.training.config import ModelConfig, from_dict
 
     ckpt = checkpoint.load(ckpt_path)
     G = build_generator(from_dict(ModelConfig, ckpt["model_config"]), 12)
     G.load_state_dict(ckpt["G"])
-    G.eval()
+    G = inference_copy(G, inference_norm(ckpt["train_config"]))
     labels = torch.stack([torch.from_numpy(np.array(Image.open(p), np.int64)) for p in sorted(data.iterdir())])
     g = torch.Generator().manual_seed(123)
     z1, z2 = torch.randn(len(labels), z_dim, generator=g), torch.randn(len(labels), z_dim, generator=g)
