@@ -302,6 +302,7 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
         Command::Train(TrainCommand::Picked(TrainPick::Dataset, data)),
     );
     type_name(&mut h, "Stopper");
+    click(&mut h, "Varied styles");
     click(&mut h, "Start");
     wait_until(&mut h, "the first step", FAKE_TIMEOUT, |a| {
         a.runtime
@@ -330,6 +331,11 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
         args.join(" ")
             .contains("--preset small --generator spade --discriminator fpse"),
         "{args:?}"
+    );
+    assert!(
+        args.join(" ")
+            .contains("--lambda-ms 10 --ms-tau 0.2 --ms-pool 8"),
+        "the Varied styles box adds the mode-seeking term: {args:?}"
     );
 
     // While it trains, the canvas paints.

@@ -11,6 +11,8 @@ use crate::models::{ClassInfo, ModelPackage};
 
 /// The training checkpoint a package ships for fine-tuning (`--init-from`).
 pub const CHECKPOINT_FILE: &str = "checkpoint.pt";
+/// The mode-seeking term as the shipped models were trained with it (trainer/README.md).
+pub const MODE_SEEKING: [&str; 6] = ["--lambda-ms", "10", "--ms-tau", "0.2", "--ms-pool", "8"];
 /// The app's record of a run, in its run folder.
 pub const RUN_RECORD_FILE: &str = "scenebrush-run.json";
 /// The class list a run was started with, in its run folder.
@@ -92,6 +94,9 @@ pub struct TrainSettings {
     pub width: u32,
     pub steps: u64,
     pub batch_size: u32,
+    /// From scratch: add the mode-seeking term so that styles (z) differ (fine-tunes keep the base
+    /// model's choice).
+    pub varied_styles: bool,
     /// Display name of the new model; its id is derived from it.
     pub name: String,
     pub device: TrainDevice,
@@ -113,6 +118,7 @@ impl Default for TrainSettings {
             width: 256,
             steps: 1000,
             batch_size: 1,
+            varied_styles: false,
             name: String::new(),
             device: TrainDevice::default(),
             last_run: None,
@@ -426,6 +432,9 @@ pub fn plan_run(settings: &TrainSettings, inputs: &PlanInputs) -> Result<TrainPl
                 ]);
                 args.extend(["--height".into(), settings.height.to_string().into()]);
                 args.extend(["--width".into(), settings.width.to_string().into()]);
+                if settings.varied_styles {
+                    args.extend(MODE_SEEKING.iter().map(OsString::from));
+                }
             }
         }
         let steps = settings.steps;
@@ -637,6 +646,18 @@ mod tests {
             assert!(text.contains(part), "{part:?} missing in {text}");
         }
         assert!(!text.contains("--init-from"));
+        assert!(!text.contains("--lambda-ms"), "off unless asked: {text}");
+        let varied = TrainSettings {
+            varied_styles: true,
+            ..settings.clone()
+        };
+        let varied_plan = plan_run(&varied, &inputs).expect("plan");
+        assert!(
+            args_text(&varied_plan).contains("--lambda-ms 10 --ms-tau 0.2 --ms-pool 8 --steps"),
+            "{}",
+            args_text(&varied_plan)
+        );
+        std::fs::remove_dir_all(&varied_plan.run_dir).expect("remove");
         let class_json: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(plan.run_dir.join(CLASS_FILE)).expect("class file"),
         )

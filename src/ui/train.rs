@@ -325,6 +325,14 @@ fn scratch_ui(ui: &mut Ui, s: &mut TrainSettings) {
                     }
                 });
             ui.end_row();
+            ui.label("Styles");
+            ui.checkbox(&mut s.varied_styles, "Varied styles")
+                .on_hover_text(
+                    "Adds the mode-seeking term: each step draws two styles of a layout and rewards \
+                     them for differing, so that \"New style\" changes the image. Each step then \
+                     renders two images (about 1.7x the time).",
+                );
+            ui.end_row();
             ui.label("Size preset");
             egui::ComboBox::from_id_salt("train-preset")
                 .selected_text(s.preset.label())
