@@ -75,3 +75,14 @@ def test_recover_names_a_damaged_model_onnx_and_writes_nothing(tiny_data, tmp_pa
     code, io = recover(tiny_data, pkg, run, tmp_path / "rec", capsys)
     assert code == 1 and str(pkg / "model.onnx") in io.err
     assert not (tmp_path / "rec").exists()
+
+
+def test_recover_names_an_unknown_normalisation_and_writes_nothing(tiny_data, tmp_path, capsys):
+    run, pkg = trained_package(tiny_data, tmp_path, "spade")
+    meta = json.loads((pkg / "model.json").read_text())
+    meta["training"]["config"]["inference_norm"] = "group"
+    (pkg / "model.json").write_text(json.dumps(meta))
+    code, io = recover(tiny_data, pkg, run, tmp_path / "rec", capsys)
+    assert code == 1
+    assert str(pkg / "model.json") in io.err and "'group'" in io.err
+    assert not (tmp_path / "rec").exists()

@@ -28,7 +28,7 @@ from ..data.classes import class_list_from_json
 from ..networks import build_discriminator, build_generator
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
-from .onnx_export import example_inputs, inference_copy
+from .onnx_export import NORMS, example_inputs, inference_copy
 
 PREFIX = "generator."
 DISCRIMINATOR_KEYS = ("discriminator", "ndf", "height", "width")
@@ -182,6 +182,8 @@ def recover_checkpoint(
     meta, model = read_meta(package)
     classes = class_list_from_json({"classes": meta["classes"], "dontcare": meta.get("dontcare")}, str(package))
     norm = meta["training"]["config"].get("inference_norm", "running")
+    if norm not in NORMS:
+        raise RecoveryError(f"{package / 'model.json'}: inference_norm {norm!r} is none of {', '.join(NORMS)}")
     G = build_generator(model, len(classes))
     affine = load_generator(G, onnx_weights(package / "model.onnx"), package, norm)
     if affine:
