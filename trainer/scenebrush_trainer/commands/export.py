@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..export.finetune import write_finetune_checkpoint
 from ..export.from_checkpoint import export_checkpoint
+from ..export.onnx_export import NORMS
 
 NAME = "export"
 HELP = "export a checkpoint to a model package, checked with onnxruntime"
@@ -18,7 +19,7 @@ def add_arguments(p) -> None:
     p.add_argument("--license", help="licence text (default: from the dataset's terms)")
     p.add_argument(
         "--norm",
-        choices=("auto", "running", "per-image"),
+        choices=("auto", *NORMS),
         default="auto",
         help="batch norm in the exported network: running statistics, or each image's own (what a run with "
         "batch size 1 trained with); auto picks per-image for batch size 1, running otherwise",

@@ -183,7 +183,10 @@ def recover_checkpoint(
     classes = class_list_from_json({"classes": meta["classes"], "dontcare": meta.get("dontcare")}, str(package))
     norm = meta["training"]["config"].get("inference_norm", "running")
     if norm not in NORMS:
-        raise RecoveryError(f"{package / 'model.json'}: inference_norm {norm!r} is none of {', '.join(NORMS)}")
+        raise RecoveryError(
+            f"{package / 'model.json'}: training.config.inference_norm {norm!r} is none of {', '.join(NORMS)}; "
+            "set it to what the package was exported with, or export the package again from its checkpoint"
+        )
     G = build_generator(model, len(classes))
     affine = load_generator(G, onnx_weights(package / "model.onnx"), package, norm)
     if affine:
