@@ -9,6 +9,7 @@ from ..training import distributed
 from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
 from ..training.events import Events, log
 from ..training.loop import RunOptions, train
+from .argtypes import integer, number
 from .common import add_data_args, data_spec
 
 NAME = "train"
@@ -21,17 +22,35 @@ def add_arguments(p) -> None:
     g.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS), help="network widths (default small)")
     g.add_argument("--generator", choices=["spade", "ccfpse"], default="spade")
     g.add_argument("--discriminator", choices=["patchgan", "fp", "fpse"], default="fpse")
-    for name in ("ngf", "ndf", "nhidden", "z-dim", "height", "width"):
-        g.add_argument(f"--{name}", type=int, help="override the preset")
+    for name in ("ngf", "ndf", "nhidden"):
+        g.add_argument(f"--{name}", type=integer(1), help="override the preset")
+    g.add_argument("--z-dim", type=integer(0, hint=" (0: no noise input)"), help="override the preset")
+    for name in ("height", "width"):  # the multiple of 32 (64 with --more) is checked with the model
+        g.add_argument(f"--{name}", type=integer(32, hint=" (a multiple of 32, or of 64 with --more)"),
+                       help="override the preset")  # fmt: skip
     g.add_argument("--encoder", action="store_true", help="train a VAE style encoder (exported as encoder.onnx)")
     g.add_argument("--more", action="store_true", help="6 upsamplings instead of 5 (doubles the size)")
     g = p.add_argument_group("training")
     g.add_argument("--train-preset", default="default", choices=sorted(TRAIN_PRESETS),
                    help="learning rates: default (TTUR 1e-4/4e-4) or finetune (a fifth of them)")  # fmt: skip
-    for name, kind in (("steps", int), ("batch-size", int), ("lr-g", float), ("lr-d", float), ("ema", float),
-                       ("seed", int), ("checkpoint-every", int), ("sample-every", int), ("log-every", int),
-                       ("lambda-feat", float), ("lambda-l1", float), ("decay-from", float), ("lambda-ms", float),
-                       ("ms-tau", float), ("ms-pool", int)):  # fmt: skip
+    # every value checked here, naming the option, rather than failing steps later (or training nothing)
+    for name, kind in (
+        ("steps", integer(1, hint=" (the run's total number of steps)")),
+        ("batch-size", integer(1)),
+        ("lr-g", number(0, low_open=True)),
+        ("lr-d", number(0, low_open=True)),
+        ("ema", number(0, 1, high_open=True, hint=" (0: off; e.g. 0.999)")),
+        ("seed", integer(0, 2**32 - 1)),
+        ("checkpoint-every", integer(1, hint=" (steps between checkpoints)")),
+        ("sample-every", integer(0, hint=" (0: no samples)")),
+        ("log-every", integer(1, hint=" (steps between step events)")),
+        ("lambda-feat", number(0)),
+        ("lambda-l1", number(0, hint=" (0: off)")),
+        ("decay-from", number(0, 1, hint=" (a fraction of --steps)")),
+        ("lambda-ms", number(0, hint=" (0: off)")),
+        ("ms-tau", number(0, low_open=True)),
+        ("ms-pool", integer(1)),
+    ):
         g.add_argument(f"--{name}", type=kind)
     g.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
     g.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (CUDA only)")
@@ -41,10 +60,10 @@ def add_arguments(p) -> None:
     g.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, samples/")
     g.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     g.add_argument("--init-from", type=Path, metavar="CKPT", help="fine-tune: start from this checkpoint's weights")
-    g.add_argument("--until", type=int, metavar="STEP", help="stop with a checkpoint at this step")
+    g.add_argument("--until", type=integer(1), metavar="STEP", help="stop with a checkpoint at this step")
     g.add_argument("--events", metavar="FILE", help="write events to FILE instead of stdout")
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    g.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    g.add_argument("--threads", type=integer(1), help="CPU threads for PyTorch (default: all cores)")
     g.add_argument("--export-to", type=Path, metavar="DIR", help="export a model package here when training ends")
     g.add_argument("--export-id", help="package id (default: the --export-to folder's name)")
     g.add_argument("--export-name", help="package display name")

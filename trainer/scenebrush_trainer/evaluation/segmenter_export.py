@@ -1,8 +1,6 @@
 """The segmenter as a model package of kind `segmenter`: model.onnx (image -> logits) checked with onnxruntime."""
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -10,6 +8,7 @@ import torch
 from ..data.classes import class_list_from_json
 from ..export.onnx_export import _export_checked, inference_copy
 from ..export.package import FORMAT, ID_PATTERN, trainer_version, write_json_atomic
+from ..fileio import staging_folder
 from ..networks.segmenter import build_segmenter
 from ..training.checkpoint import load
 
@@ -88,9 +87,7 @@ def export_segmenter(checkpoint: Path, out: Path, package_id: str | None = None,
 def write_segmenter_package(net: torch.nn.Module, out: Path, meta: dict, readme: str | None = None) -> float:
     """Files are staged beside `out` and moved in with model.json last: a failed export leaves the old package."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staging_folder(out) as stage:
         diff = export_segmenter_onnx(net, stage / "model.onnx")
         if readme:
             (stage / "README.md").write_text(readme)
@@ -99,6 +96,4 @@ def write_segmenter_package(net: torch.nn.Module, out: Path, meta: dict, readme:
         (out / "model.json").unlink(missing_ok=True)  # invalid until the new files are in
         for f in sorted(stage.iterdir(), key=lambda p: p.name == "model.json"):
             os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     return diff

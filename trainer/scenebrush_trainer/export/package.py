@@ -3,14 +3,12 @@
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from .. import __version__
 from ..data.classes import ClassList
-from ..fileio import atomic_path
+from ..fileio import atomic_path, staging_folder
 from .onnx_export import export_encoder, export_generator
 
 FORMAT = 1
@@ -65,9 +63,7 @@ def write_package(
     out = Path(out)
     if not ID_PATTERN.match(meta["id"]):
         raise ValueError(f"package id {meta['id']!r}: use lowercase letters, digits, '.', '_' and '-'")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staging_folder(out) as stage:
         diffs = {"model.onnx": export_generator(generator, len(meta["classes"]), stage / "model.onnx", norm=norm)}
         if encoder is not None:
             diffs["encoder.onnx"] = export_encoder(
@@ -84,5 +80,3 @@ def write_package(
         for f in sorted(stage.iterdir(), key=lambda p: p.name == "model.json"):
             os.replace(f, out / f.name)
         return diffs
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)

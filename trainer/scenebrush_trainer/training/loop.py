@@ -3,6 +3,7 @@
 import copy
 import signal
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ..export.onnx_export import inference_norm, replace_batch_norm
 from . import checkpoint, distributed
 from .config import ModelConfig, TrainConfig, from_dict, validate, validate_recipe
 from .events import Events, log
+from .runfolder import RunLock, remove_stale_temp_files_of_run
 from .samples import save_grid
 from .setup import (
     Run,
@@ -50,12 +52,18 @@ class RunOptions:
     device: str = "auto"
 
 
+# Ctrl-C, kill/service stop, and a closed terminal
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class StopRequest:
-    """SIGINT/SIGTERM set a flag; the loop checkpoints and exits at the next step boundary."""
+    """SIGINT/SIGTERM/SIGHUP set a flag; the loop checkpoints and exits at the next step boundary. A signal
+    before the first step (while the data loads) still gets one step and a checkpoint at step 1, so the
+    run folder always holds a resumable run."""
 
     def __enter__(self):
         self.signal: str | None = None
-        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in STOP_SIGNALS}
         return self
 
     def __exit__(self, *exc):
@@ -72,7 +80,10 @@ def train(opts: RunOptions, events: Events) -> Run:
     events.enabled = events.enabled and d.main
     if not d.main:
         log.setLevel("WARNING")  # one rank's logs are enough
-    with StopRequest() as stop:
+    # one trainer per run folder: the main process holds the lock (the others write nothing there)
+    with RunLock(opts.out) if d.main else nullcontext(), StopRequest() as stop:
+        if d.main:
+            remove_stale_temp_files_of_run(opts.out)
         return loop(prepare(opts, d, events), opts, events, stop)
 
 
@@ -81,6 +92,8 @@ def loop(run: Run, opts: RunOptions, events: Events, stop: StopRequest) -> Run:
     events.emit("start", step=run.step, steps=cfg.steps, out=str(opts.out), device=str(run.dist.device),
                 world=run.dist.world, images=len(run.data), model=asdict(run.model), train=asdict(cfg))  # fmt: skip
     end = min(cfg.steps, opts.until) if opts.until is not None else cfg.steps
+    if run.step >= end:
+        log.info("%s is already at step %d: nothing to do (the checkpoint is left unchanged)", opts.out, run.step)
     while run.step < end:
         for opt, base in ((run.nets.opt_g, cfg.lr_g), (run.nets.opt_d, cfg.lr_d)):
             for group in opt.param_groups:
@@ -141,6 +154,7 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
             f"resumed; start a new run from it with --init-from {opts.out}"
         )
     if ckpt:  # a resumed run keeps its configuration
+        check_resume_target(ckpt["step"], opts)
         model = from_dict(ModelConfig, ckpt["model_config"])
         train_cfg = from_dict(
             TrainConfig, {**ckpt["train_config"], "steps": opts.steps or ckpt["train_config"]["steps"]}
@@ -189,6 +203,17 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
             f"{opts.out} already holds a run; continue it with --resume or use another --out"
         )
     return run
+
+
+def check_resume_target(reached: int, opts: RunOptions) -> None:
+    """--steps/--until below the step a run reached would end it behind its own checkpoint: refused, and the
+    checkpoint is left as it is. Equal to it: nothing to do (the loop runs no step and writes nothing)."""
+    for option, value in (("--steps", opts.steps), ("--until", opts.until)):
+        if value is not None and value < reached:
+            raise ValueError(
+                f"{option} {value} is below step {reached}, which the run in {opts.out} already reached; give "
+                f"{option} above {reached} to train further (its checkpoint is left unchanged)"
+            )
 
 
 def inherit_recipe(train_cfg: TrainConfig, saved: dict, names: tuple[str, ...], source) -> TrainConfig:
