@@ -17,7 +17,7 @@ SIZE = 64
 
 @pytest.fixture(scope="module")
 def camvid_tiny(tmp_path_factory):
-    return tiny_camvid(tmp_path_factory.mktemp("camvid"), train=4, val=3, height=SIZE, width=SIZE)
+    return tiny_camvid(tmp_path_factory.mktemp("camvid"), train=4, val=3, height=SIZE, width=SIZE, real=False)
 
 
 @pytest.fixture(scope="module")

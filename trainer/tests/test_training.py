@@ -93,14 +93,33 @@ def test_resume_refuses_other_data_and_new_runs_refuse_an_existing_folder(tiny_d
     assert "differs from the data this run was trained on" in capsys.readouterr().err
 
 
+def parameter_distance(a: dict, b: dict, net) -> float:
+    """Largest difference of the trainable parameters (not batch-norm or power-iteration buffers) of two state
+    dicts of `net`'s architecture."""
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k, _ in net.named_parameters())
+
+
 def test_fine_tune_starts_from_the_checkpoint_with_lower_learning_rates(tiny_data, tmp_path):
+    from scenebrush_trainer.networks import build_discriminator, build_generator
+    from scenebrush_trainer.training.config import ModelConfig, from_dict
+
     run_losses(tiny_data, tmp_path / "base", "--steps", "2", "--generator", "ccfpse")
+    # another seed than the base: if the fine-tune started from its own random weights they would be far off
     ev = run_losses(tiny_data, tmp_path / "ft", "--init-from", str(tmp_path / "base" / "checkpoint.pt"),
-                    "--train-preset", "finetune", "--steps", "2")  # fmt: skip
+                    "--train-preset", "finetune", "--steps", "1", "--seed", "1")  # fmt: skip
     start = next(e for e in ev if e["event"] == "start")
     assert start["step"] == 0 and start["model"]["generator"] == "ccfpse"  # architecture from the checkpoint
-    assert start["train"]["lr_g"] < 1e-4 and start["train"]["lr_d"] < 4e-4
-    assert step_losses(ev)[1]["g_feat"] > 0
+    lr_g, lr_d = start["train"]["lr_g"], start["train"]["lr_d"]
+    assert lr_g < 1e-4 and lr_d < 4e-4
+    run_losses(tiny_data, tmp_path / "scratch", "--steps", "1", "--seed", "1", "--generator", "ccfpse")
+    base, ft, scratch = (checkpoint.load(tmp_path / name) for name in ("base", "ft", "scratch"))
+    model = from_dict(ModelConfig, base["model_config"])
+    G, D = build_generator(model, 12), build_discriminator(model, 12)
+    # one Adam step (beta1 0) moves each parameter by at most the learning rate: the fine-tune's weights are the
+    # checkpoint's plus one small step, which weights of its own could not be (5%: float32 rounding of the sums)
+    assert parameter_distance(ft["G"], base["G"], G) <= lr_g * 1.05
+    assert parameter_distance(ft["D"], base["D"], D) <= lr_d * 1.05
+    assert parameter_distance(scratch["G"], base["G"], G) > 100 * lr_g
 
 
 def test_fine_tune_keeps_the_loss_weights_of_its_checkpoint_unless_given(tiny_data, tmp_path):
@@ -196,34 +215,51 @@ def test_vgg_loss_switch_turns_the_loss_on(tiny_data, tmp_path):
     )
 
 
-def style_spread(ckpt_path, data, z_dim: int) -> float:
-    """Mean |G(l, z1) - G(l, z2)| of a run's generator over the data's layouts, normalising as its export does
-    (per image after batch-1 training: after 8 steps the running statistics say little)."""
-    from scenebrush_trainer.export.onnx_export import inference_copy, inference_norm
+def generator_step_on_mode_seeking_alone(gen: str, tau: float):
+    """A tiny generator, two styles of two layouts, and one Adam step on the mode-seeking term alone; returns
+    (pooled style distance before, after, G's gradients). Eval mode: no batch or power-iteration statistics move,
+    so the two distances differ only by the step."""
+    from scenebrush_trainer import losses
     from scenebrush_trainer.networks import build_generator
-    from scenebrush_trainer.training.config import ModelConfig, from_dict
+    from scenebrush_trainer.training.config import model_config
 
-    ckpt = checkpoint.load(ckpt_path)
-    G = build_generator(from_dict(ModelConfig, ckpt["model_config"]), 12)
-    G.load_state_dict(ckpt["G"])
-    G = inference_copy(G, inference_norm(ckpt["train_config"]))
-    labels = torch.stack([torch.from_numpy(np.array(Image.open(p), np.int64)) for p in sorted(data.iterdir())])
-    g = torch.Generator().manual_seed(123)
-    z1, z2 = torch.randn(len(labels), z_dim, generator=g), torch.randn(len(labels), z_dim, generator=g)
+    torch.manual_seed(0)
+    # gain 1: outputs that vary with z (training's 0.02 gives distances ~1e-5, where one step can saturate them)
+    G = build_generator(model_config("tiny", generator=gen, height=SIZE, width=SIZE), 12, init_gain=1.0).eval()
+    labels = torch.randint(0, 12, (2, SIZE // 8, SIZE // 8)).repeat_interleave(8, 1).repeat_interleave(8, 2)
+    labels, z = labels.repeat(2, 1, 1), torch.randn(4, 32)  # style-major: both layouts' first style, then second
+    opt = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.0, 0.9))  # small: a first-order step
+    fake = G(labels, z)
+    losses.mode_seeking(fake, z, tau, pool=8).backward()
+    before = losses.style_distance(fake.detach(), z, pool=8)
+    grads = [p.grad for p in G.parameters()]
+    opt.step()
     with torch.no_grad():
-        return float((G(labels, z1) - G(labels, z2)).abs().mean())
+        after = losses.style_distance(G(labels, z), z, pool=8)
+    return before, after, grads
 
 
-def test_mode_seeking_draws_two_styles_per_layout_and_spreads_them(tiny_data, tmp_path):
-    base = ("--steps", "8", "--lambda-l1", "20", "--lr-g", "2e-3")
-    off = run_losses(tiny_data, tmp_path / "off", *base)
-    on = run_losses(tiny_data, tmp_path / "on", *base, "--lambda-ms", "20", "--ms-tau", "1")
+@pytest.mark.parametrize("gen", ["spade", "ccfpse"])
+def test_mode_seeking_term_pushes_a_generators_two_styles_apart_until_tau(gen):
+    """The property the term exists for, on the generator itself: deterministic, no GAN dynamics. (An end-to-end
+    "spread with the term > spread without" after 8 steps is not a property of the code: measured over seeds 0-15
+    with tiny 64x64 runs, the ratio ranged 0.41 (seed 7) to 37 (seed 14), and 0.47-145 after 30 steps.)"""
+    before, after, grads = generator_step_on_mode_seeking_alone(gen, tau=10.0)  # far above: unclamped
+    # measured after/before, torch seeds 0-2: SPADE 1.16-1.29, CC-FPSE 1.04-1.07; last-bit noise is ~1e-6
+    assert (after > 1.01 * before).all(), (before, after)
+    # clamp reached (tau below both layouts' distance): no gradient at all, so no push towards noise
+    before, after, grads = generator_step_on_mode_seeking_alone(gen, tau=float(before.min()) / 2)
+    assert all(g is None or not g.any() for g in grads)
+    assert torch.equal(before, after)
+
+
+def test_mode_seeking_draws_two_styles_per_layout_in_training(tiny_data, tmp_path):
+    off = run_losses(tiny_data, tmp_path / "off", "--steps", "2")
+    on = run_losses(tiny_data, tmp_path / "on", "--steps", "2", "--lambda-ms", "20", "--ms-tau", "1")
     assert all("g_ms" not in v for v in step_losses(off).values())
     ms = [v["g_ms"] for v in step_losses(on).values()]
-    assert all(math.isfinite(v) and -20 <= v < 0 for v in ms), ms
-    spread_off = style_spread(tmp_path / "off" / "checkpoint.pt", tiny_data / "labels", 32)
-    spread_on = style_spread(tmp_path / "on" / "checkpoint.pt", tiny_data / "labels", 32)
-    assert spread_on > 2 * spread_off, (spread_on, spread_off)
+    assert all(math.isfinite(v) and -20 * 1 <= v < 0 for v in ms), ms  # -lambda * clamped distance
+    assert next(e for e in on if e["event"] == "start")["train"]["lambda_ms"] == 20
 
 
 def test_mode_seeking_is_refused_with_a_style_encoder(tiny_data, tmp_path, capsys):

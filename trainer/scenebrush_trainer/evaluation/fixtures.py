@@ -17,15 +17,18 @@ from ..networks.segmenter import ENet
 from .segmenter_export import segmenter_json, write_segmenter_package
 
 
-def tiny_camvid(root: Path, train: int = 4, val: int = 2, height: int = 64, width: int = 64) -> Path:
-    """root/{train,trainannot,val,valannot}: real CamVid pairs downscaled when CamVid is there, else synthetic."""
+def tiny_camvid(
+    root: Path, train: int = 4, val: int = 2, height: int = 64, width: int = 64, real: bool = True
+) -> Path:
+    """root/{train,trainannot,val,valannot}: real CamVid pairs downscaled when CamVid is there (and `real`), else
+    synthetic ones (what tests use, so that they check the same thing on every machine)."""
     source = shared_data("SCENEBRUSH_CAMVID", "camvid", None)
     rng = np.random.default_rng(0)
     for split, count in (("train", train), ("val", val)):
         photos, labels = root / split, root / f"{split}annot"
         photos.mkdir(parents=True)
         labels.mkdir()
-        names = sorted((source / split).glob("*.png"))[:count] if (source / split).is_dir() else []
+        names = sorted((source / split).glob("*.png"))[:count] if real and (source / split).is_dir() else []
         if len(names) == count:
             for p in names:
                 Image.open(p).convert("RGB").resize((width, height), Image.BILINEAR).save(photos / p.name)
