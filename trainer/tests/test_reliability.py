@@ -85,7 +85,8 @@ def test_a_second_trainer_on_a_run_folder_is_refused_naming_the_holder_and_a_kil
             assert proc.poll() is None and time.time() < deadline
             time.sleep(0.05)
         capsys.readouterr()
-        for second in (["train", "--out", str(out), "--resume"], train_args(tiny_data, out, "--steps", "2")):
+        # without the lock each would fail fast another way (--until behind the checkpoint, a run already there)
+        for second in (["train", "--out", str(out), "--resume", "--until", "1"], train_args(tiny_data, out)):
             assert main(second) == 1
             err = capsys.readouterr().err
             assert f"{out} is in use by another trainer (PID {proc.pid})" in err, err

@@ -17,9 +17,7 @@ from ..networks.segmenter import ENet
 from .segmenter_export import segmenter_json, write_segmenter_package
 
 
-def tiny_camvid(
-    root: Path, train: int = 4, val: int = 2, height: int = 64, width: int = 64, real: bool = True
-) -> Path:
+def tiny_camvid(root: Path, train: int = 4, val: int = 2, height: int = 64, width: int = 64, real: bool = True) -> Path:
     """root/{train,trainannot,val,valannot}: real CamVid pairs downscaled when CamVid is there (and `real`), else
     synthetic ones (what tests use, so that they check the same thing on every machine)."""
     source = shared_data("SCENEBRUSH_CAMVID", "camvid", None)
