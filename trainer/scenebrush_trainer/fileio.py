@@ -101,11 +101,14 @@ def staging_folder(out: Path):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".staging", dir=out.parent))
-    fd = os.open(stage, os.O_RDONLY | os.O_DIRECTORY)
+    # made under a name no clean-up takes, locked, then renamed: another export never sees it unlocked
+    new = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".new", dir=out.parent))
+    fd = os.open(new, os.O_RDONLY | os.O_DIRECTORY)
+    stage = new.with_suffix(".staging")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # a new folder: nobody else can hold it yet
+        os.rename(new, stage)  # the lock belongs to the folder, not its name
         yield stage
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(stage if stage.exists() else new, ignore_errors=True)
         os.close(fd)

@@ -1,5 +1,6 @@
 """A run folder belongs to one trainer at a time: an exclusive lock, and the clean-up of what killed runs left."""
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -48,9 +49,11 @@ class RunLock:
 
     def __exit__(self, exc_type, *_):
         # a start that failed in a folder it created (e.g. --resume of a typo) leaves no empty folder behind
-        if exc_type is not None and self._created and [p.name for p in self.out.iterdir()] == [LOCK_NAME]:
-            self.path.unlink(missing_ok=True)
-            self.out.rmdir()
+        if exc_type is not None and self._created:
+            with contextlib.suppress(OSError):  # gone or no longer empty: leave it
+                if [p.name for p in self.out.iterdir()] == [LOCK_NAME]:
+                    self.path.unlink()
+                    self.out.rmdir()
         self._file.close()  # releases the lock
         self._file = None
 
