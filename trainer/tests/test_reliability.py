@@ -168,3 +168,23 @@ def test_an_export_killed_mid_way_is_cleaned_by_the_next(tiny_data, tmp_path):
     assert len(left) == 1 and left[0].startswith(".pkg.") and left[0].endswith(".staging"), left
     assert main(["export", "--checkpoint", str(run), "--out", str(pkg)]) == 0
     assert [p.name for p in pkg.parent.iterdir()] == ["pkg"]
+
+
+OTHER_COMMANDS = [
+    ("evaluate", "--batch-size", "0"),
+    ("evaluate", "--threads", "0"),
+    ("evaluate", "--seeds", "-1"),
+    ("samples", "--count", "0"),
+    ("ablation", "--steps", "0"),
+    ("recover-weights", "--images", "0"),
+    ("info", "--height", "0"),
+]
+
+
+@pytest.mark.parametrize("command,option,value", OTHER_COMMANDS, ids=[f"{c} {o}={v}" for c, o, v in OTHER_COMMANDS])
+def test_other_commands_refuse_unusable_counts_too(capsys, command, option, value):
+    with pytest.raises(SystemExit) as exit:
+        main([command, f"{option}={value}"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be" in err and value in err, err

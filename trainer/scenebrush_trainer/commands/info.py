@@ -8,6 +8,7 @@ from ..data.presets import PRESETS
 from ..networks import build_discriminator, build_encoder, build_generator
 from ..networks.complexity import count_macs, count_params
 from ..training.config import MODEL_PRESETS, model_config
+from .argtypes import integer
 
 NAME = "info"
 HELP = "parameter counts and multiply-adds of a preset's networks"
@@ -19,11 +20,11 @@ CLASSES = {"camvid": 12, "coco_stuff": 183}
 
 def add_arguments(p) -> None:
     p.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS))
-    p.add_argument("--height", type=int, default=192)
-    p.add_argument("--width", type=int, default=256)
-    p.add_argument("--num-classes", type=int, help="class ids incl. don't care (default: the --dataset's)")
+    p.add_argument("--height", type=integer(32), default=192)
+    p.add_argument("--width", type=integer(32), default=256)
+    p.add_argument("--num-classes", type=integer(1), help="class ids incl. don't care (default: the --dataset's)")
     p.add_argument("--dataset", default="camvid", choices=sorted(PRESETS))
-    p.add_argument("--z-dim", type=int, help="override the preset's z_dim (0: no z input)")
+    p.add_argument("--z-dim", type=integer(0), help="override the preset's z_dim (0: no z input)")
 
 
 def measure(cfg, num_classes: int) -> list[tuple[str, int, int]]:

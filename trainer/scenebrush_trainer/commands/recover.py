@@ -11,6 +11,7 @@ import torch
 from ..data.check import check_dataset
 from ..data.dataset import PairedDataset
 from ..export.from_onnx import read_meta, recover_checkpoint
+from .argtypes import integer
 from .common import add_data_args, data_spec
 
 NAME = "recover-weights"
@@ -22,7 +23,9 @@ def add_arguments(p) -> None:
     p.add_argument("--discriminator-from", required=True, type=Path, metavar="CKPT",
                    help="checkpoint (or package with checkpoint.pt) whose discriminator to start from")  # fmt: skip
     p.add_argument("--out", required=True, type=Path, help="folder (or .pt file) for the checkpoint")
-    p.add_argument("--images", type=int, default=64, help="label maps for the batch-norm statistics (default 64)")
+    p.add_argument(
+        "--images", type=integer(1), default=64, help="label maps for the batch-norm statistics (default 64)"
+    )
     add_data_args(p)
 
 

@@ -5,6 +5,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from ...commands.argtypes import integer
 from ...data.presets import dataset_spec
 from ...training.events import log
 from ..ablation import BUDGETS, SIZES, AblationOptions, run_ablation
@@ -29,11 +30,13 @@ def add_arguments(p) -> None:
         default=Path("models/camvid-segmenter"),
         help="segmenter package (default models/camvid-segmenter); its size is the generators' size",
     )
-    p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="training-set sizes (default 200 367)")
-    p.add_argument("--steps", type=int, help="override the budget's steps per run")
-    p.add_argument("--eval-images", type=int, help="override the budget's number of val pairs scored (0 = all)")
-    p.add_argument("--threads", type=int, help="override the budget's CPU threads")
-    p.add_argument("--seed", type=int, help="override the training seed (default 0)")
+    p.add_argument(
+        "--sizes", type=integer(1), nargs="+", default=list(SIZES), help="training-set sizes (default 200 367)"
+    )
+    p.add_argument("--steps", type=integer(1), help="override the budget's steps per run")
+    p.add_argument("--eval-images", type=integer(0), help="override the budget's number of val pairs scored (0 = all)")
+    p.add_argument("--threads", type=integer(1), help="override the budget's CPU threads")
+    p.add_argument("--seed", type=integer(0, 2**32 - 1), help="override the training seed (default 0)")
 
 
 def run(args) -> int:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from ...commands.argtypes import integer
 from ...data.presets import PRESETS, dataset_spec
 from ...training.events import log
 from ..evaluate import EvalOptions, evaluate, write_metrics, write_report
@@ -22,10 +23,12 @@ def add_arguments(p) -> None:
         "--data", metavar="DIR", help="the preset's root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)"
     )
     p.add_argument("--split", default="val", help="split to score on (default val)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="z seeds; one image per label map and seed")
-    p.add_argument("--max-images", type=int, default=0, help="score only the first N pairs (default all)")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--threads", type=int, default=2, help="CPU threads for onnxruntime and PyTorch (default 2)")
+    p.add_argument(
+        "--seeds", type=integer(0, 2**32 - 1), nargs="+", default=[0], help="z seeds; one image per label map and seed"
+    )
+    p.add_argument("--max-images", type=integer(0), default=0, help="score only the first N pairs (default all)")
+    p.add_argument("--batch-size", type=integer(1), default=4)
+    p.add_argument("--threads", type=integer(1), default=2, help="CPU threads for onnxruntime and PyTorch (default 2)")
     p.add_argument("--no-fid", action="store_true", help="skip FID (no Inception network needed)")
     p.add_argument("--report", type=Path, help="JSON report path (default PACKAGE/evaluation-SPLIT.json)")
     p.add_argument("--no-write", action="store_true", help="leave the package's model.json untouched")

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from ...commands.argtypes import integer
 from ...data.presets import PRESETS, dataset_spec
 from ..samples import sample_grid
 
@@ -16,8 +17,8 @@ def add_arguments(p) -> None:
     p.add_argument("--dataset", choices=sorted(PRESETS), default="camvid")
     p.add_argument("--data", metavar="DIR", help="the preset's root (default ../shared/data/camvid)")
     p.add_argument("--split", default="val")
-    p.add_argument("--count", type=int, default=8, help="layouts, evenly spaced over the split (default 8)")
-    p.add_argument("--seeds", "--seed", type=int, nargs="+", default=[0], dest="seeds",
+    p.add_argument("--count", type=integer(1), default=8, help="layouts, evenly spaced over the split (default 8)")
+    p.add_argument("--seeds", "--seed", type=integer(0, 2**32 - 1), nargs="+", default=[0], dest="seeds",
                    help="z seeds, a column each per package (the same noise for every package; default 0)")  # fmt: skip
 
 
