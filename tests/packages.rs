@@ -164,3 +164,231 @@ fn generator_load_reports_mismatches_too() {
     assert!(check_package(&package).is_err());
     assert!(check_package(base).is_ok());
 }
+
+#[test]
+fn a_generator_declaring_more_classes_than_its_network_is_broken() {
+    runtime();
+    let base = &fixture_packages()[0];
+    let n = base.meta.classes.len();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = variant(base, tmp.path(), "extra-class");
+    edit_json(&d, |v| {
+        if let Some(c) = v["classes"].as_array_mut() {
+            c.push(serde_json::json!({"id": n, "name": "Extra", "color": [1, 2, 3]}));
+        }
+    });
+    let package = ModelPackage::load(&d).expect("the metadata alone is valid");
+    let reg = ModelRegistry::scan(&[tmp.path().to_path_buf()]);
+    let r = reason(&reg, "extra-class");
+    for needle in [
+        "extra-class/model.onnx".to_string(),
+        format!("the network encodes {n} classes (ids 0..{})", n - 1),
+        format!("extra-class/model.json lists {}", n + 1),
+        format!("so id {n} would render as garbage"),
+        "export the package again".into(),
+    ] {
+        assert!(r.contains(&needle), "{needle:?} not in {r}");
+    }
+    // Loading it directly (the command line's render) refuses it the same way.
+    let err = Generator::load(&package, ProviderPreference::Cpu).expect_err("mismatch");
+    assert!(
+        err.to_string().contains(&format!("encodes {n} classes")),
+        "{err}"
+    );
+    assert!(check_package(base).is_ok());
+}
+
+/// scripts/make_broken_packages.sh builds packages broken in every known way next to two good
+/// ones; the registry and `scenebrush models` must list each with its file and what to do,
+/// never panic or hang (a named pipe, a 40 MB model.json, symbolic link loops), and keep the
+/// good ones usable.
+#[cfg(unix)]
+#[test]
+fn the_broken_package_corpus_is_listed_without_a_panic() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let corpus = tmp.path().join("corpus");
+    let script = common::repo_dir().join("scripts/make_broken_packages.sh");
+    let made = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(&corpus)
+        .output()
+        .expect("run make_broken_packages.sh");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let loop_hint = if cfg!(target_os = "linux") {
+        "points back at itself"
+    } else {
+        "cannot read"
+    };
+    let mut cases: Vec<(&str, Vec<&str>)> = vec![
+        ("no-json", vec!["no-json/model.json is missing"]),
+        ("bad-json", vec!["bad-json/model.json is not valid JSON"]),
+        (
+            "json-not-utf8",
+            vec!["json-not-utf8/model.json is not UTF-8"],
+        ),
+        (
+            "json-is-folder",
+            vec!["json-is-folder/model.json is a folder, not a file"],
+        ),
+        ("json-huge", vec!["json-huge/model.json is 40000000 bytes"]),
+        (
+            "json-fifo",
+            vec!["json-fifo/model.json is a device, pipe or socket"],
+        ),
+        (
+            "json-link-loop",
+            vec!["json-link-loop/model.json", loop_hint],
+        ),
+        (
+            "json-link-dangling",
+            vec!["json-link-dangling/model.json is a symbolic link to /nonexistent"],
+        ),
+        (
+            "future-format",
+            vec![
+                "future-format/model.json uses package format 2",
+                "update SceneBrush",
+            ],
+        ),
+        (
+            "unknown-arch",
+            vec!["unknown-arch/model.json has architecture \"unet\""],
+        ),
+        (
+            "huge-size",
+            vec!["huge-size/model.json has height 1920000; at most 8192"],
+        ),
+        (
+            "huge-zdim",
+            vec!["huge-zdim/model.json has z_dim 1099511627776"],
+        ),
+        (
+            "wrong-height",
+            vec![
+                "wrong-height/model.onnx",
+                "its height is 192 but model.json says 224",
+            ],
+        ),
+        (
+            "extra-class",
+            vec![
+                "extra-class/model.onnx",
+                "encodes 12 classes",
+                "extra-class/model.json lists 13",
+            ],
+        ),
+        (
+            "duplicate-class-id",
+            vec!["duplicate-class-id/model.json lists class id 3 twice"],
+        ),
+        ("bad-id", vec!["bad-id/model.json has id \"bad id!\""]),
+        (
+            "a-copy-of-good-spade",
+            vec![
+                "id \"good-spade\" is already provided by",
+                "its folder is named after the id",
+                "a-copy-of-good-spade/model.json",
+            ],
+        ),
+        ("no-onnx", vec!["no-onnx/model.onnx is missing"]),
+        (
+            "onnx-is-folder",
+            vec!["onnx-is-folder/model.onnx is a folder, not a file"],
+        ),
+        ("onnx-empty", vec!["cannot open", "onnx-empty/model.onnx"]),
+        (
+            "onnx-truncated",
+            vec!["cannot open", "onnx-truncated/model.onnx"],
+        ),
+        ("onnx-random", vec!["cannot open", "onnx-random/model.onnx"]),
+        (
+            "onnx-link-loop",
+            vec!["onnx-link-loop/model.onnx", loop_hint],
+        ),
+        ("empty-folder", vec!["empty-folder/model.json is missing"]),
+        ("folder-link-loop", vec!["folder-link-loop", loop_hint]),
+        (
+            "folder-link-dangling",
+            vec!["folder-link-dangling is a symbolic link to /nonexistent/scenebrush/package"],
+        ),
+    ];
+    if corpus.join("json-unreadable").exists() {
+        cases.push((
+            "json-unreadable",
+            vec!["json-unreadable/model.json", "read access"],
+        ));
+        cases.push((
+            "folder-unreadable",
+            vec!["folder-unreadable", "read access"],
+        ));
+    }
+    // Each message says what to do, in one of these words.
+    let actions = [
+        "update", "correct", "fix", "replace", "give", "point", "make", "put", "save", "copy",
+        "export",
+    ];
+
+    let reg = ModelRegistry::scan(std::slice::from_ref(&corpus));
+    let ids: Vec<&str> = reg.available().map(|p| p.meta.id.as_str()).collect();
+    assert_eq!(ids, ["good-ccfpse", "good-spade"], "{:#?}", reg.entries);
+    assert_eq!(
+        reg.get("good-spade").map(|e| e.dir.clone()),
+        Some(corpus.join("good-spade"))
+    );
+    for (folder, needles) in &cases {
+        let entry = reg
+            .entries
+            .iter()
+            .find(|e| e.dir == corpus.join(folder))
+            .unwrap_or_else(|| panic!("{folder} is not listed: {:#?}", reg.entries));
+        let r = entry
+            .reason()
+            .unwrap_or_else(|| panic!("{folder} is listed as available"));
+        for needle in needles {
+            assert!(r.contains(needle), "{folder}: {needle:?} not in {r}");
+        }
+        assert!(
+            actions.iter().any(|a| r.contains(a)),
+            "{folder}: no advice in {r}"
+        );
+    }
+    assert_eq!(reg.entries.len(), cases.len() + 2, "{:#?}", reg.entries);
+
+    // The command line: the same, one row per package, and no panic.
+    let start = std::time::Instant::now();
+    let assert = assert_cmd::Command::cargo_bin("scenebrush")
+        .expect("binary")
+        .env_remove("SCENEBRUSH_MODELS")
+        .arg("--models-dir")
+        .arg(&corpus)
+        .arg("models")
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .success();
+    eprintln!("scenebrush models over the corpus: {:.2?}", start.elapsed());
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for good in ["good-spade", "good-ccfpse"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(good) && l.ends_with("available")),
+            "{good} not available in\n{stdout}"
+        );
+    }
+    for (folder, needles) in &cases {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains("unavailable:") && l.contains(needles[0])),
+            "{folder} ({:?}) not listed in\n{stdout}",
+            needles[0]
+        );
+    }
+}

@@ -116,7 +116,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             provider: cli.provider,
             session_file: crate::ui::default_session_file(),
         }),
-        Some(Command::Models) => list_models(&dirs, cli.provider),
+        Some(Command::Models) => list_models(&dirs, cli.provider, !cli.models_dirs.is_empty()),
         Some(Command::Render(args)) => render(&dirs, cli.provider, args),
         Some(Command::Compare(args)) => compare(&dirs, cli.provider, args),
         Some(Command::Segment(args)) => segment::segment(&dirs, cli.provider, args),
@@ -131,7 +131,24 @@ fn dirs_text(dirs: &[PathBuf]) -> String {
         .join(", ")
 }
 
-fn list_models(dirs: &[PathBuf], pref: ProviderPreference) -> anyhow::Result<()> {
+/// Folders that could not be scanned, one line each, saying what to do.
+fn dir_problem_lines(registry: &ModelRegistry, explicit: bool) -> Vec<String> {
+    let fix = if explicit {
+        "check the path given to --models-dir"
+    } else {
+        "create it and put model packages in it, or ignore this"
+    };
+    // The per-user folder is created only when a model is saved there: its absence is normal.
+    let user = crate::models::user_models_dir();
+    registry
+        .dir_problems
+        .iter()
+        .filter(|p| explicit || Some(&p.dir) != user.as_ref())
+        .map(|p| format!("model folder {}; {fix}", p.reason))
+        .collect()
+}
+
+fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> anyhow::Result<()> {
     let runtime = init_runtime();
     let registry = ModelRegistry::scan(dirs);
     match &runtime {
@@ -143,8 +160,11 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference) -> anyhow::Result<()>
         Err(e) => eprintln!("error: {e}"),
     }
     println!("model folders: {}", dirs_text(dirs));
+    for line in dir_problem_lines(&registry, explicit) {
+        eprintln!("{}: {line}", if explicit { "error" } else { "note" });
+    }
     if registry.entries.is_empty() {
-        println!("no model packages found");
+        println!("no model packages found in {}", dirs_text(dirs));
     } else {
         let provider = if runtime.is_ok() {
             planned_provider(pref)
@@ -204,7 +224,12 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference) -> anyhow::Result<()>
     }
     runtime
         .map(|_| ())
-        .context("models cannot run without ONNX Runtime")
+        .context("models cannot run without ONNX Runtime")?;
+    if explicit && !registry.dir_problems.is_empty() {
+        // Already explained above, one line per folder.
+        return Err(Exit(1).into());
+    }
+    Ok(())
 }
 
 /// Finds an available package by id, with an actionable error otherwise.
@@ -222,14 +247,37 @@ fn find_package(
             (PackageStatus::Available, None) => bail!("model {id:?} has no package"),
         },
         None => {
+            // The listing must not call a package with a broken network available: check the
+            // networks too (only on this error path) when ONNX Runtime is there.
+            let checked;
+            let registry = if init_runtime().is_ok() {
+                checked = ModelRegistry::scan(dirs);
+                &checked
+            } else {
+                registry
+            };
             let ids = registry.available_ids();
-            let known = if ids.is_empty() {
+            let mut known = if ids.is_empty() {
                 "no models are available there".to_string()
             } else {
                 format!("available: {}", ids.join(", "))
             };
+            // Shadowed copies of an available id are not listed: that id is there.
+            let broken: Vec<&str> = registry
+                .entries
+                .iter()
+                .filter(|e| !e.is_available() && !ids.contains(&e.id))
+                .map(|e| e.id.as_str())
+                .collect();
+            if !broken.is_empty() {
+                known.push_str(&format!("; unavailable: {}", broken.join(", ")));
+            }
+            for p in &registry.dir_problems {
+                known.push_str(&format!("; {}", p.reason));
+            }
             bail!(
-                "unknown model {id:?} in {} ({known}); run `scenebrush models` to list them",
+                "unknown model {id:?} in {} ({known}); run `scenebrush models` to list them with \
+                 the reasons",
                 dirs_text(dirs)
             )
         }

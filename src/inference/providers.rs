@@ -169,35 +169,62 @@ fn tensorrt_cache_dir() -> String {
         .to_string()
 }
 
+/// Goes through the accelerators `pref` asks for, in order, and returns the first that `enable`
+/// (availability check + registration) accepts, with a note for each one passed over: what it
+/// is and why it is not used. Separate from ONNX Runtime so the reasons can be tested on a
+/// machine without any accelerator.
+fn choose_accelerator(
+    pref: ProviderPreference,
+    mut enable: impl FnMut(Accelerator) -> Result<(), Unusable>,
+) -> (Option<Accelerator>, Vec<String>) {
+    let mut notes = Vec::new();
+    let explicit = pref != ProviderPreference::Auto;
+    for &acc in pref.candidates() {
+        if let Some(problem) = acc.platform_problem() {
+            // Auto only tries what this OS could have; a request by name is answered.
+            if explicit {
+                notes.push(format!("{} not used: {problem}", acc.label()));
+            }
+            continue;
+        }
+        match enable(acc) {
+            Ok(()) => return (Some(acc), notes),
+            Err(Unusable::NotBuiltIn) => notes.push(format!(
+                "{} not used: this ONNX Runtime library was built without it; to enable it, {}",
+                acc.label(),
+                acc.how_to_enable()
+            )),
+            Err(Unusable::CheckFailed(e)) => notes.push(format!("{} not used: {e}", acc.label())),
+            Err(Unusable::RegisterFailed(e)) => {
+                notes.push(format!("{} could not be enabled: {e}", acc.label()))
+            }
+        }
+    }
+    (None, notes)
+}
+
+/// Why an accelerator was passed over.
+#[derive(Debug, Clone)]
+enum Unusable {
+    NotBuiltIn,
+    CheckFailed(String),
+    RegisterFailed(String),
+}
+
 /// Registers the accelerators `pref` asks for on `builder`; returns the one registered (if any)
 /// and notes on the others. The caller falls back to CPU when the session then fails.
 pub(crate) fn register_providers(
     builder: &mut SessionBuilder,
     pref: ProviderPreference,
 ) -> (Option<&'static str>, Vec<String>) {
-    let mut notes = Vec::new();
-    let explicit = pref != ProviderPreference::Auto;
-    for &acc in pref.candidates() {
-        if let Some(problem) = acc.platform_problem() {
-            if explicit {
-                notes.push(format!("{} not used: {problem}", acc.label()));
-            }
-            continue;
-        }
-        match acc.is_available() {
-            Ok(true) => match acc.register(builder) {
-                Ok(()) => return (Some(acc.label()), notes),
-                Err(e) => notes.push(format!("{} could not be enabled: {e}", acc.label())),
-            },
-            Ok(false) => notes.push(format!(
-                "{} not used: this ONNX Runtime library was built without it; to enable it, {}",
-                acc.label(),
-                acc.how_to_enable()
-            )),
-            Err(e) => notes.push(format!("{} not used: {e}", acc.label())),
-        }
-    }
-    (None, notes)
+    let (acc, notes) = choose_accelerator(pref, |acc| match acc.is_available() {
+        Ok(true) => acc
+            .register(builder)
+            .map_err(|e| Unusable::RegisterFailed(e.to_string())),
+        Ok(false) => Err(Unusable::NotBuiltIn),
+        Err(e) => Err(Unusable::CheckFailed(e.to_string())),
+    });
+    (acc.map(Accelerator::label), notes)
 }
 
 /// The provider a session would most likely get, without creating one (for listings).
@@ -226,6 +253,69 @@ mod tests {
         assert!(
             err.contains("auto, cpu, cuda, tensorrt, directml, coreml"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn passed_over_accelerators_are_named_with_the_reason() {
+        // A machine whose library has no accelerator at all (this one).
+        let (acc, notes) =
+            choose_accelerator(ProviderPreference::Cuda, |_| Err(Unusable::NotBuiltIn));
+        assert_eq!(acc, None);
+        assert_eq!(
+            notes,
+            [
+                "CUDA not used: this ONNX Runtime library was built without it; to enable it, use \
+              the library of the onnxruntime-gpu wheel (see the README's GPU section)"
+            ]
+        );
+        // TensorRT falls back to CUDA before CPU: one reason for each.
+        let (acc, notes) =
+            choose_accelerator(ProviderPreference::TensorRt, |_| Err(Unusable::NotBuiltIn));
+        assert_eq!(acc, None);
+        assert!(
+            notes[0]
+                .starts_with("TensorRT not used: this ONNX Runtime library was built without it")
+                && notes[1].starts_with("CUDA not used"),
+            "{notes:?}"
+        );
+        // TensorRT present but failing to register: CUDA is used, the reason kept.
+        let (acc, notes) = choose_accelerator(ProviderPreference::TensorRt, |a| match a {
+            Accelerator::TensorRt => {
+                Err(Unusable::RegisterFailed("libnvinfer.so.10 missing".into()))
+            }
+            _ => Ok(()),
+        });
+        assert_eq!(acc, Some(Accelerator::Cuda));
+        assert_eq!(
+            notes,
+            ["TensorRT could not be enabled: libnvinfer.so.10 missing"]
+        );
+        // Another OS's accelerator, asked for by name: said so; with auto, not mentioned.
+        if !cfg!(windows) {
+            let (acc, notes) = choose_accelerator(ProviderPreference::DirectMl, |_| Ok(()));
+            assert_eq!(acc, None);
+            assert_eq!(
+                notes,
+                ["DirectML not used: DirectML exists only on Windows"]
+            );
+        }
+        if !cfg!(target_vendor = "apple") {
+            let (_, notes) = choose_accelerator(ProviderPreference::CoreMl, |_| Ok(()));
+            assert_eq!(notes, ["CoreML not used: CoreML exists only on macOS"]);
+            let (acc, notes) = choose_accelerator(ProviderPreference::Auto, |_| {
+                Err(Unusable::CheckFailed("no driver".into()))
+            });
+            assert_eq!(acc, None);
+            assert!(notes.iter().all(|n| !n.contains("CoreML")), "{notes:?}");
+            assert!(
+                notes.contains(&"CUDA not used: no driver".to_string()),
+                "{notes:?}"
+            );
+        }
+        assert_eq!(
+            choose_accelerator(ProviderPreference::Cpu, |_| Ok(())),
+            (None, Vec::<String>::new())
         );
     }
 

@@ -19,7 +19,10 @@ use crate::models::{ModelKind, ModelMeta, ModelPackage};
 pub enum InferenceError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
-    #[error("cannot open {}: {message}", .path.display())]
+    #[error(
+        "cannot open {}: {message}; copy or export the file again (a package's network is one \
+         complete ONNX file, opset 17 or newer)", .path.display()
+    )]
     Session { path: PathBuf, message: String },
     #[error("{}: {message}", .path.display())]
     Mismatch { path: PathBuf, message: String },
@@ -181,6 +184,57 @@ pub(crate) fn check_session_io(session: &Session, meta: &ModelMeta) -> Result<()
     check_outlets("output", session.outputs(), &outputs, meta)
 }
 
+/// A generator's class count against its graph: the `label` input has no class dimension (the
+/// one-hot encoding is inside the graph), so the width of that encoding is read from the file.
+/// A graph encoded some other way cannot be checked and passes.
+fn check_generator_classes(path: &Path, meta: &ModelMeta) -> Result<(), String> {
+    if meta.kind != ModelKind::Generator {
+        return Ok(());
+    }
+    // The session has just read this file; if it cannot be read again there is nothing to add.
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(());
+    };
+    let declared = meta.classes.len();
+    match crate::models::one_hot_classes(&bytes, "label") {
+        Some(network) if network != declared => {
+            let json = path.with_file_name(crate::models::METADATA_FILE);
+            Err(format!(
+                "the network encodes {network} classes (ids 0..{}) but {} lists {declared}{}; \
+                 make that class list the {network} classes the network was trained with, or \
+                 export the package again from its checkpoint",
+                network.saturating_sub(1),
+                json.display(),
+                match declared - network.min(declared) {
+                    0 => String::new(),
+                    1 => format!(", so id {network} would render as garbage"),
+                    _ => format!(
+                        ", so ids {network}..{} would render as garbage",
+                        declared - 1
+                    ),
+                }
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Everything about a network that must agree with its model.json.
+fn check_network(session: &Session, path: &Path, meta: &ModelMeta) -> Result<(), InferenceError> {
+    check_session_io(session, meta)
+        .map_err(|m| {
+            format!(
+                "{m}; model.json must describe this network: correct it, or export the package \
+                 again from its checkpoint"
+            )
+        })
+        .and_then(|()| check_generator_classes(path, meta))
+        .map_err(|message| InferenceError::Mismatch {
+            path: path.to_path_buf(),
+            message,
+        })
+}
+
 fn intra_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -252,11 +306,7 @@ pub fn check_package(package: &ModelPackage) -> Result<(), InferenceError> {
         .and_then(|b| b.with_intra_threads(1).map_err(ort::Error::from))
         .and_then(|mut b| b.commit_from_file(&path))
         .map_err(|e| session_error(&path, e))?;
-    check_session_io(&session, &package.meta).map_err(|message| InferenceError::Mismatch {
-        path: path.clone(),
-        message,
-    })?;
-    Ok(())
+    check_network(&session, &path, &package.meta)
 }
 
 /// A generator package with its ONNX Runtime session, created once and warmed up.
@@ -305,10 +355,7 @@ impl Generator {
         let start = Instant::now();
         let (session, provider) = create_session(&path, pref)?;
         let session_ms = start.elapsed().as_secs_f64() * 1e3;
-        check_session_io(&session, &meta).map_err(|message| InferenceError::Mismatch {
-            path: path.clone(),
-            message,
-        })?;
+        check_network(&session, &path, &meta)?;
         tracing::info!("{}: session on {provider}", meta.id);
         let mut generator = Generator {
             session,

@@ -13,6 +13,11 @@ pub const ARCHITECTURES: [&str; 2] = ["spade", "ccfpse"];
 pub const DISCRIMINATORS: [&str; 3] = ["patchgan", "fp", "fpse"];
 /// The generators start from an sh x sw grid and double it 5 times.
 pub const SIZE_MULTIPLE: u32 = 32;
+/// The largest height or width accepted: the app holds label maps and images of this size, so a
+/// typo such as 192000 must be refused here, not when memory runs out.
+pub const MAX_SIDE: u32 = 8192;
+/// The largest noise vector accepted (the shipped models use 256).
+pub const MAX_Z_DIM: usize = 1 << 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassInfo {
@@ -92,8 +97,12 @@ impl ModelMeta {
 
     /// Parses and validates model.json text. The error is a sentence without the file name.
     pub fn from_json(text: &str) -> Result<ModelMeta, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"))?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "is not valid JSON: {e}; fix its syntax (docs/model-package.md shows a complete \
+                 example)"
+            )
+        })?;
         let format = value
             .get("format")
             .ok_or("has no \"format\" field (expected \"format\": 1)")?;
@@ -112,9 +121,10 @@ impl ModelMeta {
                 )
             });
         }
-        let mut meta: ModelMeta =
-            serde_json::from_value(value).map_err(|e| format!("does not match format 1: {e}"))?;
-        meta.validate()?;
+        const FIX: &str = "correct model.json (docs/model-package.md describes each field)";
+        let mut meta: ModelMeta = serde_json::from_value(value)
+            .map_err(|e| format!("does not match format 1: {e}; {FIX}"))?;
+        meta.validate().map_err(|e| format!("{e}; {FIX}"))?;
         meta.classes.sort_by_key(|c| c.id);
         Ok(meta)
     }
@@ -134,6 +144,19 @@ impl ModelMeta {
         }
         if self.name.trim().is_empty() {
             return Err("has an empty \"name\"".into());
+        }
+        for (what, v) in [("height", self.height), ("width", self.width)] {
+            if v > MAX_SIDE {
+                return Err(format!(
+                    "has {what} {v}; at most {MAX_SIDE} is supported (is it a typo?)"
+                ));
+            }
+        }
+        if self.z_dim > MAX_Z_DIM {
+            return Err(format!(
+                "has z_dim {}; at most {MAX_Z_DIM} is supported (is it a typo?)",
+                self.z_dim
+            ));
         }
         match self.kind {
             ModelKind::Generator => {
@@ -320,6 +343,11 @@ pub(crate) mod tests {
             ),
             (Box::new(|v| v["height"] = 200.into()), "height 200"),
             (Box::new(|v| v["width"] = 0.into()), "width 0"),
+            (Box::new(|v| v["width"] = 1_048_576.into()), "at most 8192"),
+            (
+                Box::new(|v| v["z_dim"] = (1u64 << 40).into()),
+                "z_dim 1099511627776",
+            ),
             (Box::new(|v| v["dontcare"] = 12.into()), "dontcare 12"),
             (Box::new(|v| v["id"] = "a b".into()), "id \"a b\""),
             (

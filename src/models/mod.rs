@@ -1,16 +1,18 @@
 //! Model packages (docs/model-package.md): metadata, validation, scanning.
 mod meta;
+mod onnx;
 mod package;
 mod registry;
 
 pub use meta::{
-    ARCHITECTURES, ClassInfo, DISCRIMINATORS, Metrics, ModelKind, ModelMeta, PACKAGE_FORMAT,
-    SIZE_MULTIPLE,
+    ARCHITECTURES, ClassInfo, DISCRIMINATORS, MAX_SIDE, MAX_Z_DIM, Metrics, ModelKind, ModelMeta,
+    PACKAGE_FORMAT, SIZE_MULTIPLE,
 };
+pub use onnx::one_hot_classes;
 pub use package::{ENCODER_FILE, METADATA_FILE, ModelPackage, NETWORK_FILE, PackageError};
 pub use registry::{
-    DEFAULT_GENERATOR, DEFAULT_SEGMENTER, MODELS_ENV, ModelRegistry, PackageStatus, RegistryEntry,
-    default_model_dirs, user_models_dir,
+    DEFAULT_GENERATOR, DEFAULT_SEGMENTER, DirProblem, MODELS_ENV, ModelRegistry, PackageStatus,
+    RegistryEntry, default_model_dirs, user_models_dir,
 };
 
 /// A valid CamVid-like model.json (12 classes, 192x256, z_dim 8) for unit tests.

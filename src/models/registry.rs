@@ -40,41 +40,72 @@ impl RegistryEntry {
     }
 }
 
+/// A scanned folder that could not be looked into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirProblem {
+    pub dir: PathBuf,
+    /// A sentence naming the folder: "/x does not exist".
+    pub reason: String,
+}
+
 /// All packages found in the model folders, usable or not.
 #[derive(Debug, Clone, Default)]
 pub struct ModelRegistry {
     pub entries: Vec<RegistryEntry>,
     /// The folders scanned, in order.
     pub dirs: Vec<PathBuf>,
+    /// Folders among `dirs` that do not exist or cannot be read.
+    pub dir_problems: Vec<DirProblem>,
 }
 
-/// Package folders directly inside `dir`, sorted by name (hidden folders skipped).
-fn package_dirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Package folders directly inside `dir`, sorted by name (hidden folders skipped), or `dir`
+/// itself when it is a package. Symbolic links that cannot be followed are kept (so they are
+/// listed as broken, not silently left out).
+fn package_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    // A folder given directly as a package (has model.json) is one package, not a parent.
+    if dir.join(METADATA_FILE).is_file() || dir.join(NETWORK_FILE).is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("{} does not exist", dir.display()));
+        }
+        Err(_) if dir.exists() && !dir.is_dir() => {
+            return Err(format!(
+                "{} is a file, not a folder of model packages",
+                dir.display()
+            ));
+        }
+        Err(e) => return Err(format!("cannot read the folder {}: {e}", dir.display())),
     };
     let mut dirs: Vec<PathBuf> = rd
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.is_dir()
-                && !p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'))
+            let hidden = folder_name(p).starts_with('.');
+            let dangling_link = p.is_symlink() && std::fs::metadata(p).is_err();
+            !hidden && (p.is_dir() || dangling_link)
         })
         .collect();
     dirs.sort();
-    // A folder given directly as a package (has model.json) is one package, not a parent.
-    if dir.join(METADATA_FILE).is_file() || dir.join(NETWORK_FILE).is_file() {
-        return vec![dir.to_path_buf()];
-    }
-    dirs
+    Ok(dirs)
 }
 
 /// The id a broken package declares, if its model.json is at least JSON with an id.
 fn id_hint(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join(METADATA_FILE)).ok()?;
+    let json = dir.join(METADATA_FILE);
+    // Only a plain file of reasonable size: a pipe would block, a huge file is not metadata.
+    if !std::fs::metadata(&json).is_ok_and(|m| m.is_file() && m.len() < 1 << 20) {
+        return None;
+    }
+    let text = std::fs::read_to_string(json).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("id")?
         .as_str()
@@ -85,7 +116,8 @@ fn id_hint(dir: &Path) -> Option<String> {
 impl ModelRegistry {
     /// Reads every package in `dirs` and opens each network with ONNX Runtime to check that its
     /// inputs and outputs match its metadata. Broken packages are kept as unavailable entries
-    /// with the reason; the first package of an id wins.
+    /// with the reason; see [`ModelRegistry::scan_metadata`] for which of several packages with
+    /// one id is used.
     pub fn scan(dirs: &[PathBuf]) -> ModelRegistry {
         let mut reg = Self::scan_metadata(dirs);
         for entry in &mut reg.entries {
@@ -101,33 +133,79 @@ impl ModelRegistry {
     }
 
     /// Like [`ModelRegistry::scan`] without opening the networks (no ONNX Runtime needed).
+    ///
+    /// Several packages with one id: the one in the earlier folder of `dirs` wins (the app's
+    /// `models/`, then the per-user folder, then `$SCENEBRUSH_MODELS`); within one folder, the
+    /// package whose folder is named after the id, else the first by folder name. So a copy
+    /// (`camvid-spade-old/` with id camvid-spade) never shadows the original. The others are
+    /// listed as unavailable, naming the one used. One package reached twice (a folder given
+    /// twice, or through a symbolic link) is listed once.
     pub fn scan_metadata(dirs: &[PathBuf]) -> ModelRegistry {
         let mut reg = ModelRegistry {
             entries: Vec::new(),
             dirs: dirs.to_vec(),
+            dir_problems: Vec::new(),
         };
+        let mut seen: Vec<PathBuf> = Vec::new();
         for dir in crate::paths::dedup_paths(dirs.to_vec()) {
-            for pkg_dir in package_dirs(&dir) {
-                let folder_name = pkg_dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let entry = match ModelPackage::load(&pkg_dir) {
+            let pkg_dirs = match package_dirs(&dir) {
+                Ok(d) => d,
+                Err(reason) => {
+                    reg.dir_problems.push(DirProblem { dir, reason });
+                    continue;
+                }
+            };
+            let mut loaded = Vec::new();
+            for pkg_dir in pkg_dirs {
+                let key = pkg_dir.canonicalize().unwrap_or_else(|_| pkg_dir.clone());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let result = ModelPackage::load(&pkg_dir);
+                loaded.push((pkg_dir, result));
+            }
+            // The package of each id this folder provides: named after the id, else the first.
+            let winner = |id: &str| {
+                let of_id = || {
+                    loaded
+                        .iter()
+                        .filter(move |(_, r)| r.as_ref().is_ok_and(|p| p.meta.id == id))
+                };
+                of_id()
+                    .find(|(d, _)| folder_name(d) == id)
+                    .map(|(d, _)| (d.clone(), "its folder is named after the id"))
+                    .or_else(|| {
+                        of_id()
+                            .next()
+                            .map(|(d, _)| (d.clone(), "its folder name sorts first"))
+                    })
+            };
+            let mut entries = Vec::new();
+            for (pkg_dir, result) in &loaded {
+                let entry = match result {
                     Ok(package) => {
                         let id = package.meta.id.clone();
-                        let status = match reg.get(&id).filter(|e| e.package.is_some()) {
-                            Some(first) => PackageStatus::Unavailable {
+                        let earlier = reg
+                            .get(&id)
+                            .filter(|e| e.package.is_some())
+                            .map(|e| (e.dir.clone(), "it is in an earlier model folder"));
+                        let first = earlier.or_else(|| winner(&id).filter(|(d, _)| d != pkg_dir));
+                        let status = match first {
+                            Some((first, why)) => PackageStatus::Unavailable {
                                 reason: PackageError::Duplicate {
                                     id: id.clone(),
-                                    first: first.dir.clone(),
+                                    first,
+                                    this: pkg_dir.clone(),
+                                    why,
                                 }
                                 .to_string(),
                             },
                             None => PackageStatus::Available,
                         };
-                        let package = (status == PackageStatus::Available).then_some(package);
+                        let package = (status == PackageStatus::Available).then(|| package.clone());
                         RegistryEntry {
-                            dir: pkg_dir,
+                            dir: pkg_dir.clone(),
                             id,
                             package,
                             status,
@@ -135,8 +213,8 @@ impl ModelRegistry {
                         }
                     }
                     Err(e) => RegistryEntry {
-                        id: id_hint(&pkg_dir).unwrap_or(folder_name),
-                        dir: pkg_dir,
+                        id: id_hint(pkg_dir).unwrap_or_else(|| folder_name(pkg_dir)),
+                        dir: pkg_dir.clone(),
                         package: None,
                         status: PackageStatus::Unavailable {
                             reason: e.to_string(),
@@ -144,8 +222,9 @@ impl ModelRegistry {
                         provider: None,
                     },
                 };
-                reg.entries.push(entry);
+                entries.push(entry);
             }
+            reg.entries.extend(entries);
         }
         reg
     }
@@ -300,6 +379,79 @@ mod tests {
         assert_eq!(
             reg.available_ids(),
             ["a-other", DEFAULT_GENERATOR, "z-last"]
+        );
+    }
+
+    #[test]
+    fn a_copy_never_shadows_the_original_and_one_package_is_listed_once() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (first, second) = (tmp.path().join("first"), tmp.path().join("second"));
+        let with_id =
+            |id: &str| camvid_json("").replace("\"id\": \"t\"", &format!("\"id\": \"{id}\""));
+        // "a-copy" sorts before "orig" but is a copy of it: the folder named after the id wins.
+        write_pkg(&first, "a-copy", &with_id("orig"), true);
+        let orig = write_pkg(&first, "orig", &with_id("orig"), true);
+        // Neither is named after its id: folder-name order.
+        write_pkg(&first, "x1", &with_id("other"), true);
+        write_pkg(&first, "x2", &with_id("other"), true);
+        // An earlier folder wins over a later one, whatever the names.
+        write_pkg(&second, "orig", &with_id("orig"), true);
+        let missing = tmp.path().join("nowhere");
+        // `orig` again, directly: the same package, not a duplicate of itself.
+        let reg = ModelRegistry::scan_metadata(&[first.clone(), orig.clone(), second, missing]);
+        let rows: Vec<(String, bool)> = reg
+            .entries
+            .iter()
+            .map(|e| (folder_name(&e.dir), e.is_available()))
+            .collect();
+        let want = [
+            ("a-copy", false),
+            ("orig", true),
+            ("x1", true),
+            ("x2", false),
+            ("orig", false),
+        ];
+        assert_eq!(
+            rows,
+            want.map(|(n, a)| (n.to_string(), a)),
+            "{:#?}",
+            reg.entries
+        );
+        assert_eq!(reg.get("orig").map(|e| e.dir.clone()), Some(orig.clone()));
+        let reason = |i: usize| reg.entries[i].reason().unwrap_or_default().to_string();
+        assert!(
+            reason(0).contains(&format!("already provided by {}", orig.display()))
+                && reason(0).contains("its folder is named after the id")
+                && reason(0).contains("a-copy/model.json"),
+            "{}",
+            reason(0)
+        );
+        assert!(
+            reason(3).contains("folder name sorts first"),
+            "{}",
+            reason(3)
+        );
+        assert!(reason(4).contains("earlier model folder"), "{}", reason(4));
+        assert_eq!(reg.dir_problems.len(), 1);
+        assert!(
+            reg.dir_problems[0]
+                .reason
+                .ends_with("nowhere does not exist"),
+            "{:?}",
+            reg.dir_problems
+        );
+    }
+
+    #[test]
+    fn a_network_that_is_a_folder_is_not_called_missing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = write_pkg(tmp.path(), "p", &camvid_json(""), false);
+        std::fs::create_dir_all(d.join("model.onnx")).expect("mkdir");
+        let reg = ModelRegistry::scan_metadata(&[tmp.path().to_path_buf()]);
+        let reason = reg.entries[0].reason().unwrap_or_default();
+        assert!(
+            reason.contains("p/model.onnx is a folder, not a file"),
+            "{reason}"
         );
     }
 
