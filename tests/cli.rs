@@ -399,3 +399,293 @@ fn default_folders_include_the_user_folder_and_the_environment() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stopping `scenebrush train` from outside (fake trainer: tests/fixtures/trainer/fake_trainer.sh)
+
+#[cfg(unix)]
+mod stop_signals {
+    use std::io::{BufRead, BufReader, Read};
+    use std::path::Path;
+    use std::process::{Child, Stdio};
+    use std::sync::mpsc::{Receiver, channel};
+    use std::time::{Duration, Instant};
+
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    use super::repo_dir;
+
+    const TIMEOUT: Duration = Duration::from_secs(30);
+
+    struct Run {
+        child: Child,
+        stdout: Receiver<String>,
+        stderr: std::thread::JoinHandle<String>,
+        seen: Vec<String>,
+    }
+
+    /// `scenebrush train` on the fake trainer in wait mode, writing to `out`.
+    fn start(out: &Path, env: &[(&str, &str)]) -> Run {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scenebrush"));
+        cmd.env(
+            "SCENEBRUSH_TRAINER",
+            repo_dir().join("tests/fixtures/trainer/fake_trainer.sh"),
+        )
+        .env("FAKE_TRAINER_MODE", "wait")
+        .args(["train", "--steps", "3", "--out"])
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start scenebrush train");
+        let (tx, stdout) = channel();
+        let pipe = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut pipe = child.stderr.take().expect("stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        });
+        Run {
+            child,
+            stdout,
+            stderr,
+            seen: Vec::new(),
+        }
+    }
+
+    impl Run {
+        fn wait_for_line(&mut self, needle: &str) {
+            let end = Instant::now() + TIMEOUT;
+            while !self.seen.iter().any(|l| l.contains(needle)) {
+                let left = end.saturating_duration_since(Instant::now());
+                match self.stdout.recv_timeout(left) {
+                    Ok(line) => self.seen.push(line),
+                    Err(_) => {
+                        let _ = self.child.kill();
+                        panic!("no {needle:?} on stdout; got {:?}", self.seen);
+                    }
+                }
+            }
+        }
+
+        fn signal(&self, sig: Signal) {
+            let pid = i32::try_from(self.child.id()).expect("pid");
+            kill(Pid::from_raw(pid), sig).expect("signal scenebrush");
+        }
+
+        /// Exit code, stdout, stderr; fails if it takes longer than `TIMEOUT`.
+        fn finish(mut self) -> (Option<i32>, String, String) {
+            let end = Instant::now() + TIMEOUT;
+            let status = loop {
+                if let Some(s) = self.child.try_wait().expect("wait") {
+                    break s;
+                }
+                if Instant::now() > end {
+                    let _ = self.child.kill();
+                    panic!("scenebrush train did not exit within {TIMEOUT:?}");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            self.seen.extend(self.stdout.try_iter());
+            let stderr = self.stderr.join().expect("stderr reader");
+            (status.code(), self.seen.join("\n"), stderr)
+        }
+    }
+
+    fn wait_for_file(path: &Path) {
+        let end = Instant::now() + TIMEOUT;
+        while !path.exists() {
+            assert!(Instant::now() < end, "{} never appeared", path.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn read(path: &Path) -> String {
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// The signal reaches the trainer once as a stop; its checkpoint is reported with the command
+    /// that continues the run, and the exit status says the run was stopped.
+    fn stops_with(sig: Signal, forwarded: &str, code: i32) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("run");
+        let mut run = start(&out, &[]);
+        run.wait_for_line("training 3 steps");
+        run.signal(sig);
+        if sig == Signal::SIGHUP {
+            // A closing terminal may hang up twice: still one graceful stop.
+            run.signal(sig);
+        }
+        let (status, stdout, stderr) = run.finish();
+        assert_eq!(
+            status,
+            Some(code),
+            "{sig}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert_eq!(read(&out.join("fake-signal")), format!("{forwarded}\n"));
+        assert!(out.join("checkpoint.pt").is_file());
+        let checkpoint = format!(
+            "training stopped by {sig}; checkpoint at step 1: {}",
+            out.join("checkpoint.pt").display()
+        );
+        let resume = format!(
+            "continue with: scenebrush train --out {} --resume",
+            out.display()
+        );
+        for needle in [checkpoint, resume] {
+            assert!(stderr.contains(&needle), "{needle:?} not in\n{stderr}");
+        }
+    }
+
+    #[test]
+    fn sigterm_to_the_wrapper_stops_the_trainer_with_a_checkpoint() {
+        stops_with(Signal::SIGTERM, "SIGTERM", 143);
+    }
+
+    #[test]
+    fn sigint_to_the_wrapper_alone_stops_the_trainer_with_a_checkpoint() {
+        stops_with(Signal::SIGINT, "SIGINT", 130);
+    }
+
+    #[test]
+    fn sighup_stops_the_trainer_once_with_a_checkpoint() {
+        stops_with(Signal::SIGHUP, "SIGTERM", 129);
+    }
+
+    #[test]
+    fn a_stop_before_the_trainer_has_started_waits_for_it() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("run");
+        // The fake sleeps 1 s before setting its handlers, as Python does while importing.
+        let run = start(&out, &[("FAKE_START_DELAY", "1")]);
+        wait_for_file(&out.join("fake-started"));
+        run.signal(Signal::SIGTERM);
+        let (status, stdout, stderr) = run.finish();
+        assert_eq!(status, Some(143), "stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(read(&out.join("fake-signal")), "SIGTERM\n", "{stderr}");
+        assert!(out.join("checkpoint.pt").is_file());
+        assert!(stderr.contains("as soon as it has started"), "{stderr}");
+    }
+
+    #[test]
+    fn a_second_sigterm_ends_a_slow_stop_at_once() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("run");
+        // The fake's "step" takes 60 s after the signal: the second one must not wait for it.
+        let mut run = start(&out, &[("FAKE_STOP_DELAY", "60")]);
+        run.wait_for_line("training 3 steps");
+        let begin = Instant::now();
+        run.signal(Signal::SIGTERM);
+        wait_for_file(&out.join("fake-signal"));
+        run.signal(Signal::SIGTERM);
+        let (status, stdout, stderr) = run.finish();
+        assert!(
+            begin.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            begin.elapsed()
+        );
+        assert_eq!(status, Some(143), "stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(read(&out.join("fake-signal")), "SIGTERM\n");
+        assert!(!out.join("checkpoint.pt").exists());
+        assert!(
+            stderr.contains("SIGTERM received again: ending the trainer now")
+                && stderr.contains("ended at once by a second SIGTERM before its first checkpoint"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn model_folder_problems_are_named() {
+    runtime();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cli = || {
+        let mut cmd = Command::cargo_bin("scenebrush").expect("binary");
+        cmd.env_remove("SCENEBRUSH_MODELS");
+        cmd
+    };
+
+    // A --models-dir that does not exist is said to be missing, and is an error.
+    let nowhere = tmp.path().join("nowhere");
+    let assert = cli()
+        .arg("--models-dir")
+        .arg(&nowhere)
+        .arg("models")
+        .assert()
+        .code(1);
+    let out = assert.get_output();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains(&format!(
+            "error: model folder {} does not exist; check the path given to --models-dir",
+            nowhere.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("no model packages found in {}", nowhere.display())),
+        "{stdout}"
+    );
+
+    // One package reached through two folders is listed once, not as a duplicate of itself.
+    let spade = fixtures_dir().join(FIXTURES[0]);
+    let out = cli()
+        .arg("--models-dir")
+        .arg(fixtures_dir())
+        .arg("--models-dir")
+        .arg(&spade)
+        .arg("models")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with(FIXTURES[0]))
+        .collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(rows[0].ends_with("available"), "{text}");
+
+    // An unknown id: the packages that cannot run are not offered as available.
+    let models = tmp.path().join("models");
+    common::copy_package(&spade, &models.join(FIXTURES[0]));
+    let cut = models.join("cut");
+    common::copy_package(&spade, &cut);
+    let json = std::fs::read_to_string(cut.join("model.json")).expect("read");
+    let json = json.replacen(&format!("\"{}\"", FIXTURES[0]), "\"cut\"", 1);
+    std::fs::write(cut.join("model.json"), json).expect("write");
+    std::fs::write(cut.join("model.onnx"), b"garbage").expect("write");
+    let assert = cli()
+        .arg("--models-dir")
+        .arg(&models)
+        .args(["render", "--model", "nope", "--labels"])
+        .arg(layout("city_street"))
+        .arg("-o")
+        .arg(tmp.path().join("out.png"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!(
+            "unknown model \"nope\" in {} (available: {}; unavailable: cut)",
+            models.display(),
+            FIXTURES[0]
+        )),
+        "{stderr}"
+    );
+}

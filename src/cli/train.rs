@@ -2,7 +2,7 @@
 //! bar and a few lines, not raw JSON. The exit status is the trainer's.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
@@ -14,6 +14,81 @@ use crate::training::{
 };
 
 use super::Exit;
+
+#[cfg(unix)]
+mod stop;
+
+/// `s` as one shell word (single-quoted when it holds anything but plain path characters).
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// `--out` among the trainer's arguments.
+fn out_arg(args: &[OsString]) -> Option<PathBuf> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy();
+        if s == "--out" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(v) = s.strip_prefix("--out=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    None
+}
+
+/// Options of the original command that a resumed run needs again (the checkpoint keeps the
+/// model, data and training settings; these are about where output goes and what runs it).
+const CARRIED: [&str; 6] = [
+    "--events",
+    "--device",
+    "--threads",
+    "--export-to",
+    "--export-id",
+    "--export-name",
+];
+
+/// `scenebrush train --out RUN --resume ...`, with RUN absolute so it works from any folder.
+fn resume_command(args: &[OsString], run: &Path) -> String {
+    let run = std::path::absolute(run).unwrap_or_else(|_| run.to_path_buf());
+    let mut words = vec![
+        "scenebrush".to_string(),
+        "train".into(),
+        "--out".into(),
+        shell_quote(&run.to_string_lossy()),
+        "--resume".into(),
+    ];
+    let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = it.next() {
+        let (flag, value) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        if !CARRIED.contains(&flag.as_str()) {
+            continue;
+        }
+        let Some(value) = value.or_else(|| it.next()) else {
+            continue;
+        };
+        // Paths absolute too, like the run folder.
+        let value = if matches!(flag.as_str(), "--events" | "--export-to") && value != "-" {
+            std::path::absolute(&value).map_or(value, |p| p.to_string_lossy().into_owned())
+        } else {
+            value
+        };
+        words.push(flag);
+        words.push(shell_quote(&value));
+    }
+    words.join(" ")
+}
 
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
@@ -67,14 +142,37 @@ struct Terminal {
     printed_step: u64,
     saw_error: bool,
     stderr_tail: Vec<String>,
+    /// The trainer has sent an event: it runs its own code, so its stop handler is installed.
+    ready: bool,
+    /// The last checkpoint reported: (step, path).
+    last_checkpoint: Option<(u64, PathBuf)>,
+    /// The `stopped` event: (step, reason, checkpoint).
+    stopped: Option<(u64, String, Option<PathBuf>)>,
+    finished: bool,
+    /// The run folder (`out` of the start event).
+    run_dir: Option<PathBuf>,
+}
+
+/// A line on stdout. Never panics: after a hang-up the terminal is gone, and the trainer must
+/// still be waited for.
+fn out_line(text: impl AsRef<str>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{}", text.as_ref());
+}
+
+/// A line on stderr (never panics, like [`out_line`]).
+fn err_line(text: impl AsRef<str>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{}", text.as_ref());
 }
 
 impl Terminal {
     fn line(&self, text: impl AsRef<str>) {
-        self.bar.suspend(|| println!("{}", text.as_ref()));
+        self.bar.suspend(|| out_line(text));
     }
 
     fn event(&mut self, event: &TrainerEvent) {
+        self.ready = true;
         match event {
             TrainerEvent::Check(report) => {
                 if report.ok {
@@ -111,6 +209,7 @@ impl Terminal {
                 } else {
                     String::new()
                 };
+                self.run_dir.clone_from(out);
                 self.line(format!(
                     "training {steps} steps{from} on {} ({} images); run folder {}",
                     device.as_deref().unwrap_or("?"),
@@ -148,6 +247,7 @@ impl Terminal {
                 self.line(format!("sample at step {step}: {}", path.display()));
             }
             TrainerEvent::Checkpoint { step, path } => {
+                self.last_checkpoint = Some((*step, path.clone()));
                 self.line(format!("checkpoint at step {step}: {}", path.display()));
             }
             TrainerEvent::Stopped {
@@ -156,12 +256,12 @@ impl Terminal {
                 checkpoint,
                 ..
             } => {
-                let run = checkpoint
-                    .as_ref()
-                    .and_then(|c| c.parent())
-                    .map_or("RUN".into(), |d| d.display().to_string());
+                self.stopped = Some((*step, reason.clone(), checkpoint.clone()));
                 self.line(format!(
-                    "stopped at step {step} ({reason}); continue with: scenebrush train --out {run} --resume"
+                    "stopped at step {step} ({reason}){}",
+                    checkpoint
+                        .as_ref()
+                        .map_or(String::new(), |c| format!("; checkpoint {}", c.display()))
                 ));
             }
             TrainerEvent::Finished {
@@ -170,6 +270,7 @@ impl Terminal {
                 checkpoint,
                 ..
             } => {
+                self.finished = true;
                 self.bar.set_position(*step);
                 self.line(format!(
                     "finished {step} steps{}{}",
@@ -184,7 +285,7 @@ impl Terminal {
             }
             TrainerEvent::Error { message, .. } => {
                 self.saw_error = true;
-                self.bar.suspend(|| eprintln!("error: {message}"));
+                self.bar.suspend(|| err_line(format!("error: {message}")));
             }
             TrainerEvent::Unknown => {}
         }
@@ -197,14 +298,17 @@ impl Terminal {
                 self.stderr_tail.remove(0);
             }
         } else {
-            self.bar.suspend(|| eprintln!("{line}"));
+            self.bar.suspend(|| err_line(line));
         }
     }
 }
 
 pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     let setup = find_trainer();
-    let launcher = setup.launcher()?;
+    let mut launcher = setup.launcher()?.clone();
+    // Relative paths among the arguments are the user's: the trainer runs where scenebrush was
+    // started (PYTHONPATH points at the trainer, so it needs no particular folder).
+    launcher.cwd = None;
     let mut trainer_args: Vec<OsString> = vec!["train".into()];
     trainer_args.extend(args.args.iter().cloned());
     let source = match events_file(&args.args) {
@@ -214,11 +318,12 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         },
         None => EventSource::Stdout,
     };
-    let mut process = TrainerProcess::spawn(launcher, &trainer_args, source)?;
-    // Ctrl-C reaches the trainer too (same process group): it checkpoints and stops, and this
-    // process stays to report it.
+    // Installed before the trainer starts so no stop request is missed. The trainer has a
+    // process group of its own: a terminal's Ctrl-C or hang-up reaches only this process, which
+    // forwards one graceful stop (stop.rs explains the rules).
     #[cfg(unix)]
-    ignore_interrupts();
+    stop::install()?;
+    let mut process = TrainerProcess::spawn_own_group(&launcher, &trainer_args, source)?;
 
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     bar.set_style(
@@ -231,8 +336,17 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         printed_step: 0,
         saw_error: false,
         stderr_tail: Vec::new(),
+        ready: false,
+        last_checkpoint: None,
+        stopped: None,
+        finished: false,
+        run_dir: None,
     };
+    #[cfg(unix)]
+    let mut stopper = stop::Stopper::default();
     let exit = loop {
+        #[cfg(unix)]
+        stopper.poll(&process, &term);
         let Some(message) = process.recv_timeout(Duration::from_millis(200)) else {
             term.bar.tick();
             continue;
@@ -247,35 +361,76 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
         }
     };
     term.bar.finish_and_clear();
-    report_exit(&term, exit)
+    #[cfg(unix)]
+    if let Some(received) = stopper.received() {
+        return stop::report(&term, &args.args, exit, received, stopper.escalated());
+    }
+    report_exit(&term, &args.args, exit)
 }
 
-fn report_exit(term: &Terminal, exit: ExitInfo) -> anyhow::Result<()> {
+/// The run folder: where the checkpoint is, else the start event's, else `--out`.
+fn run_dir(term: &Terminal, args: &[OsString], checkpoint: Option<&Path>) -> PathBuf {
+    checkpoint
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .or_else(|| term.run_dir.clone())
+        .or_else(|| out_arg(args))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn report_exit(term: &Terminal, args: &[OsString], exit: ExitInfo) -> anyhow::Result<()> {
     if exit.success() {
+        // Stopped on purpose (`--until`): how to go on.
+        if let Some((_, _, checkpoint)) = &term.stopped {
+            let run = run_dir(term, args, checkpoint.as_deref());
+            term.line(format!("continue with: {}", resume_command(args, &run)));
+        }
         return Ok(());
     }
     if !term.saw_error {
         for line in &term.stderr_tail {
-            eprintln!("{line}");
+            err_line(line);
         }
-        eprintln!("error: the trainer ended with {exit}");
+        err_line(format!("error: the trainer ended with {exit}"));
     }
     Err(Exit(exit.shell_code()).into())
-}
-
-#[cfg(unix)]
-fn ignore_interrupts() {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    // SAFETY: installs SIG_IGN, which runs no code in the handler; no other signal handling
-    // is set up by this process.
-    if let Err(e) = unsafe { signal(Signal::SIGINT, SigHandler::SigIgn) } {
-        tracing::warn!("cannot ignore Ctrl-C while the trainer stops: {e}");
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resume_command_keeps_output_options_and_quotes_paths() {
+        let args: Vec<OsString> = [
+            "--photos",
+            "p",
+            "--steps",
+            "9",
+            "--export-to=/m/my model",
+            "--device",
+            "cpu",
+            "--out",
+            "/r/run",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        assert_eq!(
+            resume_command(&args, Path::new("/r/run")),
+            "scenebrush train --out /r/run --resume --export-to '/m/my model' --device cpu"
+        );
+        assert_eq!(out_arg(&args), Some(PathBuf::from("/r/run")));
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            resume_command(&[], Path::new("rel")),
+            format!(
+                "scenebrush train --out {} --resume",
+                shell_quote(&cwd.join("rel").to_string_lossy())
+            )
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
 
     #[test]
     fn events_flag_and_routine_logs() {

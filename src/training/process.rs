@@ -238,6 +238,8 @@ pub struct TrainerProcess {
     wake: Arc<Mutex<Option<Wake>>>,
     kill: Arc<AtomicBool>,
     exited: bool,
+    /// Started as the leader of its own process group ([`TrainerProcess::spawn_own_group`]).
+    own_group: bool,
     pub command_line: String,
 }
 
@@ -370,6 +372,23 @@ impl TrainerProcess {
         Self::spawn_command(&mut cmd, command_line, events)
     }
 
+    /// Like [`TrainerProcess::spawn`], with the trainer in a process group of its own (Unix):
+    /// a terminal's Ctrl-C or hang-up then reaches only the caller, which decides what the
+    /// trainer gets (`scenebrush train` forwards one graceful stop).
+    pub fn spawn_own_group(
+        launcher: &TrainerLauncher,
+        args: &[OsString],
+        events: EventSource,
+    ) -> Result<TrainerProcess, TrainingError> {
+        let mut cmd = launcher.command(args);
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let command_line = launcher.describe(args);
+        let mut process = Self::spawn_command(&mut cmd, command_line, events)?;
+        process.own_group = cfg!(unix);
+        Ok(process)
+    }
+
     /// Starts any command (the setup script); with [`EventSource::None`] every line is a log.
     pub fn spawn_command(
         cmd: &mut Command,
@@ -452,6 +471,7 @@ impl TrainerProcess {
             wake,
             kill,
             exited: false,
+            own_group: false,
             command_line,
         })
     }
@@ -518,15 +538,35 @@ impl TrainerProcess {
         }
     }
 
-    /// Ends the process at once (no checkpoint beyond the last one written).
+    /// Sends `signal` to the trainer process itself (not its group: its helpers, if any, are
+    /// the trainer's to stop).
+    #[cfg(unix)]
+    pub fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), TrainingError> {
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.pid).map_err(|_| TrainingError::Signal {
+            pid: self.pid,
+            message: "process id out of range".into(),
+        })?;
+        nix::sys::signal::kill(Pid::from_raw(pid), signal).map_err(|e| TrainingError::Signal {
+            pid: self.pid,
+            message: e.to_string(),
+        })
+    }
+
+    /// Ends the process at once (no checkpoint beyond the last one written); with its own
+    /// process group, everything it started too.
     pub fn kill(&self) {
         self.kill.store(true, Ordering::Release);
         #[cfg(unix)]
         {
-            use nix::sys::signal::{Signal, kill};
+            use nix::sys::signal::{Signal, kill, killpg};
             use nix::unistd::Pid;
             if let Ok(pid) = i32::try_from(self.pid) {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                let _ = if self.own_group {
+                    killpg(Pid::from_raw(pid), Signal::SIGKILL)
+                } else {
+                    kill(Pid::from_raw(pid), Signal::SIGKILL)
+                };
             }
         }
     }
