@@ -306,6 +306,9 @@ fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
 }
 
 fn check_labels_file(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        return Err(crate::io::IoError::Folder(path.to_path_buf()).into());
+    }
     if !path.is_file() {
         bail!(
             "label map {} does not exist; give a PNG of class ids or class colours \

@@ -47,6 +47,9 @@ pub fn segment(
     args: &SegmentArgs,
 ) -> anyhow::Result<()> {
     check_output(&args.output, args.force)?;
+    if args.photo.is_dir() {
+        return Err(crate::io::IoError::Folder(args.photo.to_path_buf()).into());
+    }
     if !args.photo.is_file() {
         bail!(
             "photo {} does not exist; give a PNG or JPEG photo",

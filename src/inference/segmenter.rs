@@ -187,6 +187,11 @@ pub fn read_photo(path: &Path) -> Result<RgbImage, InferenceError> {
         path: path.to_path_buf(),
         message,
     };
+    if path.is_dir() {
+        return Err(error(
+            "it is a folder, not a file; pick a PNG or JPEG photo inside it".into(),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
     let image = image::load_from_memory(&bytes).map_err(|e| {
         error(format!(

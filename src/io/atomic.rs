@@ -61,6 +61,51 @@ pub fn atomic_write(
     Ok(())
 }
 
+/// Moves `path` aside to the first free name of `<stem>.<ext>`, `<stem>-2.<ext>`, ... in its
+/// folder and returns that name. Never replaces a file: the name is claimed with an exclusive
+/// create before the rename, so an earlier file kept aside (or one appearing meanwhile) stays.
+pub fn move_aside(path: &Path, stem: &str) -> Result<std::path::PathBuf, IoError> {
+    let write_err = |e: &dyn std::fmt::Display| IoError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    for k in 1..=MAX_ASIDE {
+        let name = if k == 1 {
+            format!("{stem}{ext}")
+        } else {
+            format!("{stem}-{k}{ext}")
+        };
+        let dest = path.with_file_name(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&dest)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(write_err(&e)),
+        }
+        // The empty placeholder is ours; the rename replaces only it.
+        return match std::fs::rename(path, &dest) {
+            Ok(()) => Ok(dest),
+            Err(e) => {
+                let _ = std::fs::remove_file(&dest);
+                Err(write_err(&e))
+            }
+        };
+    }
+    Err(write_err(&format!(
+        "{MAX_ASIDE} files named {stem}* are already kept next to it; move some away"
+    )))
+}
+
+/// How many files [`move_aside`] keeps side by side before it gives up.
+const MAX_ASIDE: u32 = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +151,32 @@ mod tests {
         })
         .expect_err("missing folder");
         assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn moving_aside_never_replaces_an_earlier_file() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let p = tmp.path().join("layout.png");
+        let mut kept = Vec::new();
+        for content in [b"first", b"secnd", b"third"] {
+            std::fs::write(&p, content).expect("write");
+            kept.push(move_aside(&p, "layout-not-restored").expect("moved"));
+            assert!(!p.exists());
+        }
+        assert_eq!(
+            names(tmp.path()),
+            [
+                "layout-not-restored-2.png",
+                "layout-not-restored-3.png",
+                "layout-not-restored.png"
+            ]
+        );
+        for (path, content) in kept.iter().zip([b"first", b"secnd", b"third"]) {
+            assert_eq!(std::fs::read(path).expect("read"), content);
+        }
+        // Nothing to move: an error naming the file, and no placeholder left behind.
+        let err = move_aside(&p, "layout-not-restored").expect_err("missing");
+        assert!(err.to_string().contains("layout.png"), "{err}");
+        assert_eq!(names(tmp.path()).len(), 3);
     }
 }

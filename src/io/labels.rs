@@ -1,5 +1,5 @@
-//! Label-map PNGs: class ids (8-bit grayscale or palette) or colour-coded (RGB/RGBA in the
-//! model's class colours).
+//! Label-map PNGs: class ids (grayscale or palette) or colour-coded (RGB/RGBA in the model's
+//! class colours).
 
 use std::collections::HashMap;
 use std::io::BufReader;
@@ -15,6 +15,19 @@ use crate::models::{ClassInfo, ModelMeta};
 /// In class-id PNGs this value means "don't care" (COCO-Stuff convention) and is read as the
 /// model's don't-care class when the model has one and no class 255.
 pub const IGNORE_ID: u8 = 255;
+
+/// The most memory one decoded image may take: the image crate's default allocation limit,
+/// which is what photos are read with (`image::load_from_memory`).
+pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The most pixels a label map may declare: decoded as 8-bit RGBA (the widest format read) it
+/// stays within [`MAX_DECODED_BYTES`], like a photo. That is 16384x8192; label maps in practice
+/// have a few megapixels (CamVid 960x720, Cityscapes 2048x1024).
+pub const MAX_LABEL_PIXELS: u64 = MAX_DECODED_BYTES / 4;
+
+/// What the png decoder may allocate on its own (metadata chunks, row buffers): a label map
+/// needs little, and a crafted text or ICC chunk must not take more.
+const DECODER_BYTES: usize = 16 * 1024 * 1024;
 
 /// How many unknown values an error lists.
 const LIST_LIMIT: usize = 5;
@@ -34,15 +47,42 @@ fn unpack(row: &[u8], bits: u8, width: usize, out: &mut Vec<u8>) {
 }
 
 enum Decoded {
+    /// Grayscale: each value is a class id.
     Ids(LabelMap),
+    /// Palette indices with the palette's colours and alpha values (tRNS; entries it does not
+    /// list are opaque).
+    Indexed {
+        indices: LabelMap,
+        palette: Vec<[u8; 3]>,
+        alpha: Vec<u8>,
+    },
+    /// 8-bit RGB or RGBA rows as decoded (`channels` bytes a pixel).
     Colors {
         width: u32,
         height: u32,
-        rgba: Vec<[u8; 4]>,
+        channels: usize,
+        line_size: usize,
+        buf: Vec<u8>,
     },
 }
 
+/// Fails unless `path` names a file: a missing path and a folder get their own messages (a
+/// folder can be opened on Unix and would fail later with a confusing one).
+pub fn check_input_file(path: &Path) -> Result<(), IoError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(IoError::Folder(path.to_path_buf())),
+        Ok(_) => Ok(()),
+        Err(e) => Err(IoError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// The one decoder of every label-map path (GUI, CLI, session restore): checks the declared size
+/// and format before allocating the pixels.
 fn decode(path: &Path) -> Result<Decoded, IoError> {
+    check_input_file(path)?;
     let file = std::fs::File::open(path).map_err(|e| IoError::Read {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -51,8 +91,33 @@ fn decode(path: &Path) -> Result<Decoded, IoError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut decoder = png::Decoder::new(BufReader::new(file));
+    let unsupported = |what: String| IoError::UnsupportedLabelFormat {
+        path: path.to_path_buf(),
+        what,
+    };
+    let mut decoder = png::Decoder::new_with_limits(
+        BufReader::new(file),
+        png::Limits {
+            bytes: DECODER_BYTES,
+        },
+    );
     decoder.set_transformations(png::Transformations::IDENTITY);
+    // The header alone: a few bytes can declare gigapixels.
+    let header = decoder.read_header_info().map_err(|e| decode_err(&e))?;
+    let (width, height) = (header.width, header.height);
+    if u64::from(width) * u64::from(height) > MAX_LABEL_PIXELS {
+        return Err(IoError::TooLarge {
+            path: path.to_path_buf(),
+            width,
+            height,
+        });
+    }
+    use png::ColorType::*;
+    let (color, bits) = (header.color_type, header.bit_depth as u8);
+    match (color, bits) {
+        (Grayscale | Indexed, 1 | 2 | 4 | 8) | (Rgb | Rgba, 8) => {}
+        (ct, b) => return Err(unsupported(format!("{ct:?} {b}-bit"))),
+    }
     let mut reader = decoder.read_info().map_err(|e| decode_err(&e))?;
     let size = reader
         .output_buffer_size()
@@ -60,41 +125,42 @@ fn decode(path: &Path) -> Result<Decoded, IoError> {
     let mut buf = vec![0; size];
     let frame = reader.next_frame(&mut buf).map_err(|e| decode_err(&e))?;
     let (w, h) = (frame.width as usize, frame.height as usize);
-    let bits = frame.bit_depth as u8;
-    let unsupported = |what: String| IoError::UnsupportedLabelFormat {
-        path: path.to_path_buf(),
-        what,
-    };
-    use png::ColorType::*;
-    match (frame.color_type, bits) {
-        (Grayscale | Indexed, 1 | 2 | 4 | 8) => {
-            let mut ids = Vec::with_capacity(w * h);
-            for row in buf.chunks(frame.line_size).take(h) {
-                unpack(row, bits, w, &mut ids);
-            }
-            LabelMap::from_raw(frame.width, frame.height, ids)
-                .map(Decoded::Ids)
-                .ok_or_else(|| decode_err(&"truncated image data"))
+    if color == Rgb || color == Rgba {
+        let channels = if color == Rgb { 3 } else { 4 };
+        if frame.line_size < w * channels || buf.len() < frame.line_size * h {
+            return Err(decode_err(&"truncated image data"));
         }
-        (Rgb | Rgba, 8) => {
-            let ch = if frame.color_type == Rgb { 3 } else { 4 };
-            let mut rgba = Vec::with_capacity(w * h);
-            for row in buf.chunks(frame.line_size).take(h) {
-                for px in row.chunks_exact(ch).take(w) {
-                    rgba.push([px[0], px[1], px[2], if ch == 4 { px[3] } else { 255 }]);
-                }
-            }
-            if rgba.len() != w * h {
-                return Err(decode_err(&"truncated image data"));
-            }
-            Ok(Decoded::Colors {
-                width: frame.width,
-                height: frame.height,
-                rgba,
-            })
-        }
-        (ct, b) => Err(unsupported(format!("{ct:?} {b}-bit"))),
+        return Ok(Decoded::Colors {
+            width: frame.width,
+            height: frame.height,
+            channels,
+            line_size: frame.line_size,
+            buf,
+        });
     }
+    let mut ids = Vec::with_capacity(w * h);
+    for row in buf.chunks(frame.line_size.max(1)).take(h) {
+        unpack(row, bits, w, &mut ids);
+    }
+    let map = LabelMap::from_raw(frame.width, frame.height, ids)
+        .ok_or_else(|| decode_err(&"truncated image data"))?;
+    if color == Grayscale {
+        return Ok(Decoded::Ids(map));
+    }
+    let info = reader.info();
+    let palette = info
+        .palette
+        .as_deref()
+        .unwrap_or_default()
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    let alpha = info.trns.as_deref().unwrap_or_default().to_vec();
+    Ok(Decoded::Indexed {
+        indices: map,
+        palette,
+        alpha,
+    })
 }
 
 fn top_counts<K: Copy + Ord + std::hash::Hash>(counts: HashMap<K, u64>) -> (Vec<(K, u64)>, usize) {
@@ -105,67 +171,182 @@ fn top_counts<K: Copy + Ord + std::hash::Hash>(counts: HashMap<K, u64>) -> (Vec<
     (v, total)
 }
 
-/// Reads a label map PNG for a model with these classes. Class-id PNGs (8-bit grayscale or
-/// palette: the index is the class id) must use ids of `classes` (255 is read as `dontcare`);
-/// colour PNGs must use exactly the class colours (fully transparent pixels are read as
-/// `dontcare`). The map keeps the file's size; see [`fit_label_map`].
+/// Class ids as read: unknown ids are an error; 255 becomes the don't-care class.
+fn check_ids(
+    path: &Path,
+    mut map: LabelMap,
+    n: usize,
+    dontcare: Option<u8>,
+) -> Result<LabelMap, IoError> {
+    let hist = map.histogram();
+    let map_ignore = dontcare.filter(|_| n <= IGNORE_ID as usize);
+    let unknown: HashMap<u8, u64> = hist
+        .iter()
+        .enumerate()
+        .filter(|&(id, &c)| c > 0 && id >= n && !(id == IGNORE_ID as usize && map_ignore.is_some()))
+        .map(|(id, &c)| (id as u8, c))
+        .collect();
+    if !unknown.is_empty() {
+        let (values, distinct) = top_counts(unknown);
+        return Err(IoError::UnknownIds {
+            path: path.to_path_buf(),
+            values,
+            distinct,
+            num_classes: n,
+        });
+    }
+    if let Some(d) = map_ignore {
+        map.replace(IGNORE_ID, d);
+    }
+    Ok(map)
+}
+
+/// Class index by colour (the first class of a colour wins).
+fn colour_lookup(classes: &[ClassInfo]) -> HashMap<[u8; 3], u8> {
+    let mut lookup = HashMap::new();
+    for (i, c) in classes.iter().enumerate() {
+        lookup.entry(c.color).or_insert(i as u8);
+    }
+    lookup
+}
+
+/// A palette PNG's class ids. Whichever way it was written, the colours a viewer shows are what
+/// the user sees, so they decide:
+/// - every used colour is a class colour: read by colour (a colour-coded layout re-saved as a
+///   palette PNG by an optimiser, whose indices are arbitrary; an id map whose palette is the
+///   class colours reads the same either way);
+/// - every used colour is a gray: the gray level is the id, as in a grayscale PNG (an optimised
+///   grayscale id map; an identity gray palette gives level == index);
+/// - otherwise the palette is unrelated to the classes and the index is the id (VOC-style
+///   maps) unless an index is drawn in another class's colour, which cannot be resolved.
+///
+/// Fully transparent entries (tRNS) are the don't-care class, as in RGBA maps.
+fn palette_ids(
+    path: &Path,
+    indices: LabelMap,
+    palette: &[[u8; 3]],
+    alpha: &[u8],
+    classes: &[ClassInfo],
+    dontcare: Option<u8>,
+) -> Result<LabelMap, IoError> {
+    let n = classes.len();
+    let hist = indices.histogram();
+    let lookup = colour_lookup(classes);
+    let transparent = |i: usize| alpha.get(i) == Some(&0);
+    let opaque: Vec<usize> = (0..256)
+        .filter(|&i| hist[i] > 0 && !(dontcare.is_some() && transparent(i)))
+        .collect();
+    let colour = |i: usize| palette.get(i).copied();
+    let class_of = |i: usize| colour(i).and_then(|c| lookup.get(&c).copied());
+    let is_gray = |i: usize| colour(i).is_some_and(|[r, g, b]| r == g && g == b);
+
+    let mut lut: [u8; 256] = std::array::from_fn(|i| i as u8);
+    if opaque.iter().all(|&i| class_of(i).is_some()) {
+        for &i in &opaque {
+            lut[i] = class_of(i).unwrap_or(lut[i]);
+        }
+    } else if opaque.iter().all(|&i| is_gray(i)) {
+        for &i in &opaque {
+            lut[i] = colour(i).map_or(lut[i], |c| c[0]);
+        }
+    } else {
+        // Index 255 is the don't-care id by convention, whatever its colour.
+        let ignore = dontcare.is_some() && n <= IGNORE_ID as usize;
+        let clashes: HashMap<(u8, u8), u64> = opaque
+            .iter()
+            .filter(|&&i| !(ignore && i == IGNORE_ID as usize))
+            .filter_map(|&i| {
+                class_of(i)
+                    .filter(|&k| usize::from(k) != i)
+                    .map(|k| ((i as u8, k), hist[i]))
+            })
+            .collect();
+        if !clashes.is_empty() {
+            let stray: HashMap<[u8; 3], u64> = opaque
+                .iter()
+                .filter(|&&i| class_of(i).is_none())
+                .filter_map(|&i| colour(i).map(|c| (c, hist[i])))
+                .fold(HashMap::new(), |mut m, (c, k)| {
+                    *m.entry(c).or_default() += k;
+                    m
+                });
+            let (clashes, clash_count) = top_counts(clashes);
+            let (stray, stray_count) = top_counts(stray);
+            let detail = clashes
+                .iter()
+                .map(|&((i, k), count)| {
+                    let name = classes.get(usize::from(k)).map_or("", |c| c.name.as_str());
+                    format!(
+                        "index {i} is drawn in the colour of class {k} {name} ({count} pixel{})",
+                        if count == 1 { "" } else { "s" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(IoError::PaletteConflict {
+                path: path.to_path_buf(),
+                detail: format!("{detail}{}", super::more(clashes.len(), clash_count)),
+                stray,
+                stray_distinct: stray_count,
+            });
+        }
+    }
+    if let Some(d) = dontcare {
+        for i in (0..256).filter(|&i| transparent(i)) {
+            lut[i] = d;
+        }
+    }
+    let (w, h) = (indices.width(), indices.height());
+    let ids = indices
+        .into_raw()
+        .into_iter()
+        .map(|i| lut[usize::from(i)])
+        .collect();
+    let map = LabelMap::from_raw(w, h, ids).ok_or_else(|| IoError::Decode {
+        path: path.to_path_buf(),
+        message: "truncated image data".into(),
+    })?;
+    check_ids(path, map, n, dontcare)
+}
+
+/// Reads a label map PNG for a model with these classes. Grayscale PNGs hold class ids
+/// (255 is read as `dontcare`); colour PNGs must use exactly the class colours (fully
+/// transparent pixels are read as `dontcare`); palette PNGs are read by their colours when
+/// those are class colours, else by index (see [`palette_ids`]). The map keeps the file's size;
+/// see [`fit_label_map`]. Files declaring more than [`MAX_LABEL_PIXELS`] are refused unread.
 pub fn load_label_png(
     path: &Path,
     classes: &[ClassInfo],
     dontcare: Option<u8>,
 ) -> Result<LabelMap, IoError> {
-    let n = classes.len();
     match decode(path)? {
-        Decoded::Ids(mut map) => {
-            let hist = map.histogram();
-            let map_ignore = dontcare.filter(|_| n <= IGNORE_ID as usize);
-            let unknown: HashMap<u8, u64> = hist
-                .iter()
-                .enumerate()
-                .filter(|&(id, &c)| {
-                    c > 0 && id >= n && !(id == IGNORE_ID as usize && map_ignore.is_some())
-                })
-                .map(|(id, &c)| (id as u8, c))
-                .collect();
-            if !unknown.is_empty() {
-                let (values, distinct) = top_counts(unknown);
-                return Err(IoError::UnknownIds {
-                    path: path.to_path_buf(),
-                    values,
-                    distinct,
-                    num_classes: n,
-                });
-            }
-            if let Some(d) = map_ignore {
-                map.replace(IGNORE_ID, d);
-            }
-            Ok(map)
-        }
+        Decoded::Ids(map) => check_ids(path, map, classes.len(), dontcare),
+        Decoded::Indexed {
+            indices,
+            palette,
+            alpha,
+        } => palette_ids(path, indices, &palette, &alpha, classes, dontcare),
         Decoded::Colors {
             width,
             height,
-            rgba,
+            channels,
+            line_size,
+            buf,
         } => {
-            let palette = Palette {
-                colors: classes.iter().map(|c| c.color).collect(),
-            };
-            let mut lookup: HashMap<[u8; 3], u8> = HashMap::new();
-            for (i, &c) in palette.colors.iter().enumerate() {
-                lookup.entry(c).or_insert(i as u8);
-            }
+            let lookup = colour_lookup(classes);
             let mut unknown: HashMap<[u8; 3], u64> = HashMap::new();
-            let mut ids = Vec::with_capacity(rgba.len());
-            for [r, g, b, a] in rgba {
-                let id = match (a, dontcare) {
-                    (0, Some(d)) => Some(d),
-                    _ => lookup.get(&[r, g, b]).copied(),
-                };
-                match id {
-                    Some(id) => ids.push(id),
-                    None => {
-                        *unknown.entry([r, g, b]).or_default() += 1;
-                        ids.push(0);
-                    }
+            let mut ids = Vec::with_capacity(width as usize * height as usize);
+            for row in buf.chunks(line_size).take(height as usize) {
+                for px in row.chunks_exact(channels).take(width as usize) {
+                    let (rgb, a) = ([px[0], px[1], px[2]], px.get(3).copied().unwrap_or(255));
+                    let id = match (a, dontcare) {
+                        (0, Some(d)) => Some(d),
+                        _ => lookup.get(&rgb).copied(),
+                    };
+                    ids.push(id.unwrap_or_else(|| {
+                        *unknown.entry(rgb).or_default() += 1;
+                        0
+                    }));
                 }
             }
             if !unknown.is_empty() {
@@ -183,7 +364,6 @@ pub fn load_label_png(
         }
     }
 }
-
 /// Brings a label map to the model's size: nearest-neighbour scaling when the aspect ratio
 /// matches (within 1%); otherwise an error (stretching would distort the scene and padding
 /// would invent content), asking for a crop to the model's aspect.
@@ -426,5 +606,287 @@ mod tests {
             msg.contains("300x300") && msg.contains("256x192") && msg.contains("x.png"),
             "{msg}"
         );
+    }
+
+    /// Writes a palette PNG of `bits` per pixel (rows packed as PNG packs them).
+    fn write_palette_png(
+        path: &Path,
+        (w, h): (u32, u32),
+        bits: u8,
+        indices: &[u8],
+        palette: &[[u8; 3]],
+        trns: Option<&[u8]>,
+    ) {
+        let mut packed = Vec::new();
+        for row in indices.chunks(w as usize) {
+            let mut bytes = vec![0u8; (w as usize * bits as usize).div_ceil(8)];
+            for (x, &v) in row.iter().enumerate() {
+                let bit = x * bits as usize;
+                bytes[bit / 8] |= v << (8 - bits as usize - bit % 8);
+            }
+            packed.extend(bytes);
+        }
+        let file = std::fs::File::create(path).expect("create");
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(match bits {
+            1 => png::BitDepth::One,
+            2 => png::BitDepth::Two,
+            4 => png::BitDepth::Four,
+            _ => png::BitDepth::Eight,
+        });
+        enc.set_palette(palette.concat());
+        if let Some(t) = trns {
+            enc.set_trns(t.to_vec());
+        }
+        let mut writer = enc.write_header().expect("header");
+        writer.write_image_data(&packed).expect("data");
+        writer.finish().expect("finish");
+    }
+
+    fn colour(name: &str) -> [u8; 3] {
+        meta()
+            .classes
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.color)
+            .expect("a CamVid class")
+    }
+
+    #[test]
+    fn palette_pngs_in_class_colours_are_read_by_colour() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let meta = meta();
+        let read =
+            |name: &str| load_label_png(&tmp.path().join(name), &meta.classes, meta.dontcare);
+        // 1 bit: road and car, as an optimiser numbers them (0 and 1 would be sky and building).
+        write_palette_png(
+            &tmp.path().join("p1.png"),
+            (9, 2),
+            1,
+            &[0, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1],
+            &[colour("Road"), colour("Car")],
+            None,
+        );
+        assert_eq!(
+            read("p1.png").expect("1-bit").data(),
+            [3, 8, 8, 3, 3, 3, 8, 3, 8, 8, 8, 8, 3, 3, 3, 3, 3, 8]
+        );
+        // 2 bits: four colours in no particular order.
+        let pal = [
+            colour("Car"),
+            colour("Tree"),
+            colour("Road"),
+            colour("Building"),
+        ];
+        write_palette_png(
+            &tmp.path().join("p2.png"),
+            (5, 1),
+            2,
+            &[3, 2, 1, 0, 2],
+            &pal,
+            None,
+        );
+        assert_eq!(read("p2.png").expect("2-bit").data(), [1, 3, 5, 8, 3]);
+        // 8 bits: the class colours in reverse order, and a transparent entry (don't care).
+        let mut pal: Vec<[u8; 3]> = meta.classes.iter().rev().map(|c| c.color).collect();
+        pal.push([1, 2, 3]);
+        let mut alpha = vec![255u8; 12];
+        alpha.push(0);
+        let idx: Vec<u8> = (0..=12).collect();
+        write_palette_png(
+            &tmp.path().join("p8.png"),
+            (13, 1),
+            8,
+            &idx,
+            &pal,
+            Some(&alpha),
+        );
+        let expected: Vec<u8> = (0..12).rev().chain([11]).collect();
+        assert_eq!(read("p8.png").expect("8-bit").data(), expected);
+    }
+
+    #[test]
+    fn palette_pngs_of_class_ids_are_read_by_index() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let meta = meta();
+        let read =
+            |name: &str| load_label_png(&tmp.path().join(name), &meta.classes, meta.dontcare);
+        // Unrelated colours (no class colour, no gray): the index is the id.
+        write_palette_png(
+            &tmp.path().join("p1.png"),
+            (3, 1),
+            1,
+            &[1, 0, 1],
+            &[[10, 200, 30], [250, 5, 7]],
+            None,
+        );
+        assert_eq!(read("p1.png").expect("1-bit").data(), [1, 0, 1]);
+        write_palette_png(
+            &tmp.path().join("p2.png"),
+            (4, 1),
+            2,
+            &[0, 1, 2, 3],
+            &[[10, 200, 30], [250, 5, 7], [9, 9, 90], [200, 100, 1]],
+            None,
+        );
+        assert_eq!(read("p2.png").expect("2-bit").data(), [0, 1, 2, 3]);
+        // Ids with the class colours as palette (as CamVid tools write them) and 255 for don't
+        // care: both readings agree.
+        let mut pal: Vec<[u8; 3]> = meta.classes.iter().map(|c| c.color).collect();
+        pal.resize(256, [0, 0, 0]);
+        write_palette_png(
+            &tmp.path().join("p8.png"),
+            (5, 1),
+            8,
+            &[0, 3, 8, 10, 255],
+            &pal,
+            None,
+        );
+        assert_eq!(read("p8.png").expect("8-bit").data(), [0, 3, 8, 10, 11]);
+        // A gray palette: the gray level is the id (identity ramp, and a grayscale id map that
+        // an optimiser stored as 2-bit palette with its own numbering).
+        let ramp: Vec<[u8; 3]> = (0..=255u8).map(|v| [v, v, v]).collect();
+        write_palette_png(
+            &tmp.path().join("gray8.png"),
+            (4, 1),
+            8,
+            &[0, 3, 8, 255],
+            &ramp,
+            None,
+        );
+        assert_eq!(read("gray8.png").expect("gray ramp").data(), [0, 3, 8, 11]);
+        write_palette_png(
+            &tmp.path().join("gray2.png"),
+            (4, 1),
+            2,
+            &[0, 1, 2, 3],
+            &[[0, 0, 0], [3, 3, 3], [8, 8, 8], [10, 10, 10]],
+            None,
+        );
+        assert_eq!(
+            read("gray2.png").expect("optimised gray").data(),
+            [0, 3, 8, 10]
+        );
+        // Unknown ids are still named with their counts.
+        write_palette_png(
+            &tmp.path().join("unknown.png"),
+            (3, 1),
+            8,
+            &[0, 40, 40],
+            &[[10, 200, 30]; 41],
+            None,
+        );
+        let msg = read("unknown.png").expect_err("id 40").to_string();
+        assert!(
+            msg.contains("unknown.png") && msg.contains("40 (2 pixels)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_palette_at_odds_with_its_indices_is_an_error() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("odd.png");
+        // Index 0 is drawn in the car's colour, index 1 in a colour of no class: neither
+        // reading fits the whole file.
+        write_palette_png(
+            &path,
+            (3, 1),
+            2,
+            &[0, 0, 1],
+            &[colour("Car"), [1, 2, 3]],
+            None,
+        );
+        let meta = meta();
+        let msg = load_label_png(&path, &meta.classes, meta.dontcare)
+            .expect_err("conflict")
+            .to_string();
+        assert!(msg.contains("odd.png"), "{msg}");
+        assert!(
+            msg.contains("index 0 is drawn in the colour of class 8 Car (2 pixels)"),
+            "{msg}"
+        );
+        assert!(msg.contains("#010203 (1 pixel)"), "{msg}");
+        assert!(msg.contains("8-bit grayscale PNG of class ids"), "{msg}");
+    }
+
+    /// A PNG that declares `w` x `h` 8-bit RGBA pixels but holds almost no data.
+    fn png_declaring(w: u32, h: u32) -> Vec<u8> {
+        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+            out.extend((data.len() as u32).to_be_bytes());
+            let start = out.len();
+            out.extend(kind);
+            out.extend(data);
+            let mut crc = !0u32;
+            for &b in &out[start..] {
+                crc ^= u32::from(b);
+                for _ in 0..8 {
+                    crc = if crc & 1 == 1 {
+                        (crc >> 1) ^ 0xEDB8_8320
+                    } else {
+                        crc >> 1
+                    };
+                }
+            }
+            out.extend((!crc).to_be_bytes());
+        }
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = Vec::new();
+        ihdr.extend(w.to_be_bytes());
+        ihdr.extend(h.to_be_bytes());
+        ihdr.extend([8, 6, 0, 0, 0]); // 8-bit RGBA, deflate, no interlace
+        chunk(&mut png, b"IHDR", &ihdr);
+        chunk(&mut png, b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01");
+        chunk(&mut png, b"IEND", b"");
+        png
+    }
+
+    #[test]
+    fn a_huge_declared_size_is_refused_before_decoding() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("huge.png");
+        let bytes = png_declaring(60_000, 60_000);
+        assert!(bytes.len() < 100, "{} bytes", bytes.len());
+        std::fs::write(&path, &bytes).expect("write");
+        let meta = meta();
+        let start = std::time::Instant::now();
+        let err = load_label_png(&path, &meta.classes, meta.dontcare).expect_err("too large");
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert!(matches!(err, IoError::TooLarge { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("huge.png") && msg.contains("60000x60000"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("3600 megapixels") && msg.contains("at most 134"),
+            "{msg}"
+        );
+        // The limit is the photo's: the image crate's default allocation limit, as RGBA.
+        assert_eq!(
+            image::Limits::default().max_alloc,
+            Some(MAX_DECODED_BYTES),
+            "photos are read with another limit now; state it once again"
+        );
+        // One row over the limit is refused too.
+        let over = png_declaring(16384, 8193);
+        std::fs::write(&path, over).expect("write");
+        let err = load_label_png(&path, &meta.classes, meta.dontcare).expect_err("over");
+        assert!(matches!(err, IoError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_folder_is_named_as_one() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("layouts.png");
+        std::fs::create_dir(&dir).expect("mkdir");
+        let meta = meta();
+        let msg = load_label_png(&dir, &meta.classes, meta.dontcare)
+            .expect_err("a folder")
+            .to_string();
+        assert!(msg.contains("layouts.png is a folder"), "{msg}");
+        assert!(msg.contains("pick a file"), "{msg}");
+        assert!(!msg.contains("does not exist"), "{msg}");
     }
 }

@@ -6,12 +6,12 @@ mod labels;
 
 use std::path::PathBuf;
 
-pub use atomic::atomic_write;
+pub use atomic::{atomic_write, move_aside};
 pub use export::{ImageFormat, save_image, save_image_as};
 pub use grid::{GRID_GAP, GRID_MARGIN, GridCell, GridLayout, compare_grid, grid_layout};
 pub use labels::{
-    IGNORE_ID, fit_label_map, load_label_png, load_label_png_for, save_label_color_png,
-    save_label_ids_png,
+    IGNORE_ID, MAX_DECODED_BYTES, MAX_LABEL_PIXELS, check_input_file, fit_label_map,
+    load_label_png, load_label_png_for, save_label_color_png, save_label_ids_png,
 };
 
 fn list<T>(values: &[(T, u64)], show: impl Fn(&T) -> String) -> String {
@@ -35,8 +35,37 @@ fn more(shown: usize, distinct: usize) -> String {
 pub enum IoError {
     #[error("cannot read {}: {message}", .path.display())]
     Read { path: PathBuf, message: String },
+    #[error("{} is a folder, not a file; pick a file inside it", .0.display())]
+    Folder(PathBuf),
     #[error("{} is not a readable PNG image: {message}", .path.display())]
     Decode { path: PathBuf, message: String },
+    #[error(
+        "{} declares {width}x{height} pixels ({:.0} megapixels); a label map may have at most \
+         {:.0} megapixels (for example 16384x8192). Scale it down to the model's size with \
+         nearest-neighbour resampling (class ids stay exact), then open it",
+        .path.display(), *.width as f64 * *.height as f64 / 1e6, MAX_LABEL_PIXELS as f64 / 1e6
+    )]
+    TooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+    },
+    #[error(
+        "{} is a palette PNG whose indices and colours disagree: {detail}; its other colours are no \
+         class colour ({}{}), so it is neither a map of class ids nor one of class colours. Save it \
+         as an RGB PNG in the model's class colours, or as an 8-bit grayscale PNG of class ids",
+        .path.display(),
+        list(.stray, |c| format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])),
+        more(.stray.len(), *.stray_distinct)
+    )]
+    PaletteConflict {
+        path: PathBuf,
+        /// The indices drawn in another class's colour, with pixel counts.
+        detail: String,
+        /// The most frequent used colours that are no class colour.
+        stray: Vec<([u8; 3], u64)>,
+        stray_distinct: usize,
+    },
     #[error(
         "{} is a {what} PNG; a label map is an 8-bit grayscale or palette PNG of class ids, or an \
          8-bit RGB(A) PNG in the model's class colours: convert it to one of those",

@@ -96,7 +96,13 @@ pub fn poll_dialog(rt: &mut Runtime) -> Option<Command> {
         DialogPurpose::OpenPhoto => Command::OpenPhoto(Some(path)),
         DialogPurpose::Train(pick) => Command::Train(TrainCommand::Picked(pick, path)),
         // The native save dialog has already asked before choosing an existing file (rfd's
-        // portal, zenity --confirm-overwrite, Windows and macOS dialogs all do).
+        // portal, zenity --confirm-overwrite, Windows and macOS dialogs all do). A name typed
+        // without an extension gets ".png", a name the dialog did not ask about.
+        DialogPurpose::Save(kind) if path.extension().is_none() => Command::Save {
+            kind,
+            path: Some(path.with_extension("png")),
+            overwrite: false,
+        },
         DialogPurpose::Save(kind) => Command::Save {
             kind,
             path: Some(path),
@@ -108,6 +114,11 @@ pub fn poll_dialog(rt: &mut Runtime) -> Option<Command> {
 /// Opens a label map into the canvas as one undo step; on any problem the painting stays as it
 /// is and the error names the file and the offending ids or colours.
 pub fn open_layout(path: &Path, state: &mut AppState, rt: &mut Runtime) {
+    if path.is_dir() {
+        // A dropped folder: say so, rather than "not a PNG".
+        let e = IoError::Folder(path.to_path_buf());
+        return rt.show_error("Cannot open a folder", e.to_string());
+    }
     if !is_png(path) {
         rt.show_error(
             "Cannot open this file",
@@ -180,6 +191,17 @@ pub fn save_file(
     state: &mut AppState,
     rt: &mut Runtime,
 ) {
+    let layout = matches!(kind, SaveKind::LayoutIds | SaveKind::LayoutColors);
+    if layout && !is_png(&path) {
+        // Opening accepts only .png names: a layout saved under another could not be reopened.
+        return rt.show_error(
+            format!("{} failed", kind.title()),
+            format!(
+                "{} is not a .png name; a layout is saved as a PNG: choose a name ending in .png",
+                path.display()
+            ),
+        );
+    }
     let result = match kind {
         SaveKind::LayoutIds => save_label_ids_png(&path, &rt.doc.labels, overwrite),
         SaveKind::LayoutColors => {

@@ -30,8 +30,8 @@ pub use command::{Command, MapPos, SaveKind, Stroke, TrainCommand, TrainPick};
 pub use compare::{compare_ready, grid_cells};
 pub use photo::{class_mismatch, fit_to_canvas};
 pub use runtime::{
-    Document, ErrorReport, LoadState, ModelView, RenderKey, Runtime, default_scene,
-    example_layouts, fallback_classes,
+    DialogPurpose, Document, ErrorReport, LoadState, ModelView, PendingDialog, RenderKey, Runtime,
+    default_scene, example_layouts, fallback_classes,
 };
 pub use state::{AppState, MAX_COMPARE, View};
 pub use train::training_summary;

@@ -432,22 +432,24 @@ impl Runtime {
                     });
                 }
                 Err(e) if is_session => {
-                    // Keep it (another model's classes, a damaged file) instead of overwriting it.
-                    let aside = path.with_file_name("layout-not-restored.png");
-                    let kept = std::fs::rename(&path, &aside).is_ok();
+                    // Keep it (another model's classes, a damaged file, one too large) under a
+                    // name of its own: an earlier one kept aside is never replaced.
                     tracing::warn!("last session's layout not restored: {e}");
-                    notice = Some(if kept {
-                        format!(
+                    notice = Some(match crate::io::move_aside(&path, "layout-not-restored") {
+                        Ok(aside) => format!(
                             "Last session's layout could not be restored ({e}); it was kept as {}",
                             aside.display()
-                        )
-                    } else {
-                        // It could not be moved: leave it alone and keep nothing this time.
-                        session_file = None;
-                        format!(
-                            "Last session's layout could not be restored ({e}); it was left \
-                             as it is, and this session's layout will not be kept"
-                        )
+                        ),
+                        Err(move_error) => {
+                            // It could not be moved: leave it alone and keep nothing this time.
+                            tracing::warn!("{move_error}");
+                            session_file = None;
+                            format!(
+                                "Last session's layout could not be restored ({e}); it was left \
+                                 as it is ({move_error}), and this session's layout will not be \
+                                 kept"
+                            )
+                        }
                     });
                 }
                 Err(e) => tracing::warn!("example layout skipped: {e}"),
