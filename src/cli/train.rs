@@ -136,6 +136,8 @@ fn losses_text(losses: &std::collections::BTreeMap<String, f64>) -> String {
         .join(" ")
 }
 
+// What stop.rs reads about the run exists only on Unix.
+#[cfg_attr(not(unix), allow(dead_code))]
 struct Terminal {
     bar: ProgressBar,
     /// Last step printed as a line (when the bar cannot be drawn).
