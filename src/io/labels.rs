@@ -216,7 +216,8 @@ fn colour_lookup(classes: &[ClassInfo]) -> HashMap<[u8; 3], u8> {
 ///   palette PNG by an optimiser, whose indices are arbitrary; an id map whose palette is the
 ///   class colours reads the same either way);
 /// - every used colour is a gray: the gray level is the id, as in a grayscale PNG (an optimised
-///   grayscale id map; an identity gray palette gives level == index);
+///   grayscale id map; an identity gray palette gives level == index, and takes precedence
+///   over the rule above);
 /// - otherwise the palette is unrelated to the classes and the index is the id (VOC-style
 ///   maps) unless an index is drawn in another class's colour, which cannot be resolved.
 ///
@@ -240,8 +241,11 @@ fn palette_ids(
     let class_of = |i: usize| colour(i).and_then(|c| lookup.get(&c).copied());
     let is_gray = |i: usize| colour(i).is_some_and(|[r, g, b]| r == g && g == b);
 
+    // A whole palette of gray levels 0, 1, 2, ... is a grayscale id map stored as palette, even
+    // when the few levels used happen to be class colours (CamVid's void is black).
+    let identity = palette.len() > 1 && (0..palette.len()).all(|i| palette[i] == [i as u8; 3]);
     let mut lut: [u8; 256] = std::array::from_fn(|i| i as u8);
-    if opaque.iter().all(|&i| class_of(i).is_some()) {
+    if !identity && opaque.iter().all(|&i| class_of(i).is_some()) {
         for &i in &opaque {
             lut[i] = class_of(i).unwrap_or(lut[i]);
         }
@@ -756,6 +760,9 @@ mod tests {
             None,
         );
         assert_eq!(read("gray8.png").expect("gray ramp").data(), [0, 3, 8, 11]);
+        // Only level 0 used: black is also the void class's colour, but the ramp says ids.
+        write_palette_png(&tmp.path().join("sky.png"), (2, 1), 8, &[0, 0], &ramp, None);
+        assert_eq!(read("sky.png").expect("all sky").data(), [0, 0]);
         write_palette_png(
             &tmp.path().join("gray2.png"),
             (4, 1),
