@@ -427,7 +427,15 @@ mod stop_signals {
 
     /// `scenebrush train` on the fake trainer in wait mode, writing to `out`.
     fn start(out: &Path, env: &[(&str, &str)]) -> Run {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scenebrush"));
+        start_with(
+            std::process::Command::new(env!("CARGO_BIN_EXE_scenebrush")),
+            out,
+            env,
+        )
+    }
+
+    /// `cmd` runs scenebrush (directly, or through a program such as nohup).
+    fn start_with(mut cmd: std::process::Command, out: &Path, env: &[(&str, &str)]) -> Run {
         cmd.env(
             "SCENEBRUSH_TRAINER",
             repo_dir().join("tests/fixtures/trainer/fake_trainer.sh"),
@@ -560,6 +568,28 @@ mod stop_signals {
     #[test]
     fn sighup_stops_the_trainer_once_with_a_checkpoint() {
         stops_with(Signal::SIGHUP, "SIGTERM", 129);
+    }
+
+    #[test]
+    fn under_nohup_a_hang_up_is_still_ignored() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("run");
+        // nohup execs scenebrush with SIGHUP ignored: the same process id.
+        let mut nohup = std::process::Command::new("nohup");
+        nohup.arg(env!("CARGO_BIN_EXE_scenebrush"));
+        let mut run = start_with(nohup, &out, &[]);
+        run.wait_for_line("training 3 steps");
+        run.signal(Signal::SIGHUP);
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            !out.join("fake-signal").exists(),
+            "the hang-up was forwarded"
+        );
+        run.signal(Signal::SIGTERM);
+        let (status, stdout, stderr) = run.finish();
+        assert_eq!(status, Some(143), "stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(read(&out.join("fake-signal")), "SIGTERM\n");
+        assert!(!stderr.contains("SIGHUP"), "{stderr}");
     }
 
     #[test]
