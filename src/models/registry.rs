@@ -68,8 +68,10 @@ fn folder_name(dir: &Path) -> String {
 /// itself when it is a package. Symbolic links that cannot be followed are kept (so they are
 /// listed as broken, not silently left out).
 fn package_dirs(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    // A folder given directly as a package (has model.json) is one package, not a parent.
-    if dir.join(METADATA_FILE).is_file() || dir.join(NETWORK_FILE).is_file() {
+    // A folder given directly as a package (has model.json) is one package, not a parent,
+    // even when that model.json is broken (a folder, a dangling link): it is then listed so.
+    let has = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+    if has(METADATA_FILE) || has(NETWORK_FILE) {
         return Ok(vec![dir.to_path_buf()]);
     }
     let rd = match std::fs::read_dir(dir) {
@@ -461,5 +463,15 @@ mod tests {
         let d = write_pkg(tmp.path(), "one", &camvid_json(""), true);
         let reg = ModelRegistry::scan_metadata(std::slice::from_ref(&d));
         assert_eq!(reg.available_ids(), ["t"]);
+        // Broken, it is still the package, not a folder of packages.
+        std::fs::remove_file(d.join("model.json")).expect("rm");
+        std::fs::create_dir(d.join("model.json")).expect("mkdir");
+        let reg = ModelRegistry::scan_metadata(std::slice::from_ref(&d));
+        assert_eq!(reg.entries.len(), 1, "{:?}", reg.entries);
+        let reason = reg.entries[0].reason().unwrap_or_default();
+        assert!(
+            reason.contains("one/model.json is a folder, not a file"),
+            "{reason}"
+        );
     }
 }
