@@ -230,6 +230,17 @@ fn bad_input_fails_with_a_clear_message_and_no_file() {
         &tmp.path().join("missing.png"),
         &["missing.png", "does not exist"],
     );
+    let folder = tmp.path().join("layouts.png");
+    std::fs::create_dir(&folder).expect("mkdir");
+    fail(
+        &["render", "--model", id],
+        &folder,
+        &[
+            "layouts.png is a folder, not a file",
+            "pick a file inside it",
+        ],
+    );
+    std::fs::remove_dir(&folder).expect("rmdir");
     fail(
         &["render", "--model", "no-such-model"],
         &layout("city_street"),
@@ -406,12 +417,13 @@ fn default_folders_include_the_user_folder_and_the_environment() {
 #[cfg(unix)]
 mod stop_signals {
     use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::CommandExt;
     use std::path::Path;
     use std::process::{Child, Stdio};
     use std::sync::mpsc::{Receiver, channel};
     use std::time::{Duration, Instant};
 
-    use nix::sys::signal::{Signal, kill};
+    use nix::sys::signal::{SigHandler, Signal, kill, signal};
     use nix::unistd::Pid;
 
     use super::repo_dir;
@@ -436,6 +448,18 @@ mod stop_signals {
 
     /// `cmd` runs scenebrush (directly, or through a program such as nohup).
     fn start_with(mut cmd: std::process::Command, out: &Path, env: &[(&str, &str)]) -> Run {
+        // Ignored signals are inherited, and the test runner itself may run with SIGINT or
+        // SIGHUP ignored (a background job, nohup): scenebrush would then rightly keep ignoring
+        // them. Start it with the default dispositions, as a terminal does.
+        // SAFETY: only sigaction calls between fork and exec, which are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                for sig in [Signal::SIGINT, Signal::SIGHUP, Signal::SIGTERM] {
+                    signal(sig, SigHandler::SigDfl).map_err(std::io::Error::from)?;
+                }
+                Ok(())
+            });
+        }
         cmd.env(
             "SCENEBRUSH_TRAINER",
             repo_dir().join("tests/fixtures/trainer/fake_trainer.sh"),

@@ -805,6 +805,18 @@ fn segment_command_writes_class_ids_atomically_and_explains_bad_input() {
         ],
         "photo nope.jpg does not exist",
     );
+    let folder = tmp.path().join("photos.jpg");
+    std::fs::create_dir(&folder).expect("mkdir");
+    bad(
+        vec![
+            "segment".as_ref(),
+            folder.as_os_str(),
+            "-o".as_ref(),
+            other.as_os_str(),
+        ],
+        "photos.jpg is a folder, not a file; pick a file inside it",
+    );
+    std::fs::remove_dir(&folder).expect("rmdir");
     bad(
         vec![
             "segment".as_ref(),
