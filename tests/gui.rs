@@ -1126,42 +1126,11 @@ fn two_unreadable_sessions_in_a_row_keep_both_files() {
     assert!(notice.contains("layout-not-restored-2.png"), "{notice}");
 }
 
-/// A PNG of a few dozen bytes whose header declares `w` x `h` 8-bit RGBA pixels.
-fn png_declaring(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend((data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend(kind);
-        out.extend(data);
-        let mut crc = !0u32;
-        for &b in &out[start..] {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        out.extend((!crc).to_be_bytes());
-    }
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend(w.to_be_bytes());
-    ihdr.extend(h.to_be_bytes());
-    ihdr.extend([8, 6, 0, 0, 0]);
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01");
-    chunk(&mut png, b"IEND", b"");
-    png
-}
-
 #[test]
 fn a_session_layout_declaring_a_huge_size_does_not_stop_the_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let session = dir.path().join("layout.png");
-    let huge = png_declaring(60_000, 60_000);
+    let huge = common::png_declaring(60_000, 60_000);
     std::fs::write(&session, &huge).expect("write");
     let start = Instant::now();
     let mut h = harness(new_app_with(None, Some(session.clone())));

@@ -11,6 +11,8 @@
 //! A failure prints the shrunk input and is kept in tests/label_fuzz.proptest-regressions,
 //! which is replayed first on the next run.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
@@ -198,25 +200,10 @@ fn chunks(png: &[u8]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// Recomputes every chunk's CRC, so a mutation reaches the parser behind the CRC check.
 fn fix_crcs(png: &mut [u8]) {
     for r in chunks(png) {
-        let crc = crc32(&png[r.start + 4..r.end - 4]);
+        let crc = common::crc32(&png[r.start + 4..r.end - 4]);
         png[r.end - 4..r.end].copy_from_slice(&crc.to_be_bytes());
     }
 }
