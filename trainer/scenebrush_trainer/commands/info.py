@@ -5,7 +5,7 @@ from dataclasses import replace
 import torch
 
 from ..data.presets import PRESETS
-from ..networks import build_discriminator, build_encoder, build_generator
+from ..networks import DISCRIMINATORS, GENERATORS, build_discriminator, build_encoder, build_generator
 from ..networks.complexity import count_macs, count_params
 from ..training.config import MODEL_PRESETS, model_config
 from .argtypes import integer
@@ -34,10 +34,10 @@ def measure(cfg, num_classes: int) -> list[tuple[str, int, int]]:
         label = torch.zeros(1, cfg.height, cfg.width, dtype=torch.long)
         image = torch.zeros(1, 3, cfg.height, cfg.width)
         z = torch.zeros(1, cfg.z_dim) if cfg.z_dim > 0 else None
-        for gen in ("spade", "ccfpse"):
+        for gen in GENERATORS:
             g = build_generator(replace(cfg, generator=gen), num_classes).eval()
             rows.append((f"generator {gen}", count_params(g), count_macs(g, label, z)))
-        for disc in ("patchgan", "fp", "fpse"):
+        for disc in DISCRIMINATORS:
             d = build_discriminator(replace(cfg, discriminator=disc), num_classes).eval()
             rows.append((f"discriminator {disc}", count_params(d), count_macs(d, image, label)))
         e = build_encoder(replace(cfg, encoder=True, z_dim=cfg.z_dim or 256)).eval()

@@ -5,6 +5,7 @@ from pathlib import Path
 import torch
 
 from ..export.from_checkpoint import export_checkpoint
+from ..networks import DISCRIMINATORS, GENERATORS
 from ..training import distributed
 from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
 from ..training.events import Events, log
@@ -20,8 +21,8 @@ def add_arguments(p) -> None:
     add_data_args(p)
     g = p.add_argument_group("model")
     g.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS), help="network widths (default small)")
-    g.add_argument("--generator", choices=["spade", "ccfpse"], default="spade")
-    g.add_argument("--discriminator", choices=["patchgan", "fp", "fpse"], default="fpse")
+    g.add_argument("--generator", choices=list(GENERATORS), default="spade")
+    g.add_argument("--discriminator", choices=list(DISCRIMINATORS), default="fpse")
     for name in ("ngf", "ndf", "nhidden"):
         g.add_argument(f"--{name}", type=integer(1), help="override the preset")
     g.add_argument("--z-dim", type=integer(0, hint=" (0: no noise input)"), help="override the preset")

@@ -79,10 +79,12 @@ def train_config(preset: str = "default", **overrides) -> TrainConfig:
 
 def validate(cfg: ModelConfig) -> ModelConfig:
     """Fails early, before any data is read, on settings the networks cannot take."""
-    if cfg.generator not in ("spade", "ccfpse"):
-        raise ValueError(f"unknown generator {cfg.generator!r}; choose spade or ccfpse")
-    if cfg.discriminator not in ("patchgan", "fp", "fpse"):
-        raise ValueError(f"unknown discriminator {cfg.discriminator!r}; choose patchgan, fp or fpse")
+    from ..networks import DISCRIMINATORS, GENERATORS  # the registries name what exists; late: config stays torch-free
+
+    if cfg.generator not in GENERATORS:
+        raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
+    if cfg.discriminator not in DISCRIMINATORS:
+        raise ValueError(f"unknown discriminator {cfg.discriminator!r}; choose one of {', '.join(DISCRIMINATORS)}")
     if cfg.num_up not in (5, 6):
         raise ValueError(f"num_up must be 5 (normal) or 6 (more), got {cfg.num_up}")
     f = 2**cfg.num_up
