@@ -4,6 +4,11 @@ Every label map of the split is synthesized once per seed (z drawn from N(0, I) 
 by (seed, image index)), segmented by a segmenter package (ONNX too), and compared with the label map it came
 from: mIoU, per-class IoU, pixel accuracy. FID compares the generated images with the split's real photos, both
 at the generator's size. The segmenter's score on the real photos (same pipeline) is the ceiling.
+
+A generator smaller than the segmenter (same aspect ratio) gets the label maps at its own size; its images are
+upscaled (bilinear, no antialiasing) to the segmenter's size and compared with the label maps at that size. The
+real photos take the same path: downscaled to the generator's size, upscaled back. At the segmenter's size
+nothing is resized, and the scores are those of the earlier protocol.
 """
 
 import json
@@ -13,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..data.check import check_dataset
 from ..data.dataset import PairedDataset, to_model_range
@@ -71,10 +77,12 @@ def open_session(pkg: Package, threads: int):
 
 
 def check_compatible(gen: Package, seg: Package, data_classes) -> None:
-    if gen.size != seg.size:
+    (gh, gw), (sh, sw) = gen.size, seg.size
+    if gh > sh or gw > sw or gh * sw != gw * sh:
         raise EvaluationError(
-            f"generator {gen.path} makes {gen.size[1]}x{gen.size[0]} images but segmenter {seg.path} takes "
-            f"{seg.size[1]}x{seg.size[0]}; use a segmenter trained at the generator's size"
+            f"generator {gen.path} makes {gw}x{gh} images but segmenter {seg.path} takes {sw}x{sh}: a generator is "
+            "scored at the segmenter's size or below it with the same aspect ratio (its images are upscaled to the "
+            f"segmenter's size); use a segmenter trained at {gw}x{gh}, or larger with the same aspect ratio"
         )
     names = [c["name"] for c in gen.meta["classes"]]
     if names != [c["name"] for c in seg.meta["classes"]] or gen.meta.get("dontcare") != seg.meta.get("dontcare"):
@@ -110,6 +118,18 @@ def segment(seg: Package, images: np.ndarray) -> np.ndarray:
     return logits.argmax(1)
 
 
+UPSCALE = "bilinear, half-pixel centres (align_corners=False), no antialiasing"
+
+
+def to_size(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Images [N, 3, h, w] in [-1, 1] upscaled to the segmenter's size; unchanged when already at it. Antialiasing
+    only matters when shrinking, so it is off: plain bilinear interpolation."""
+    if tuple(images.shape[-2:]) == tuple(size):
+        return images
+    x = torch.from_numpy(np.ascontiguousarray(images, np.float32))
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=False).numpy()
+
+
 # Real-photo Inception statistics per (data fingerprint, size): the ablation evaluates many generators on one split.
 _REAL_STATS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -122,6 +142,7 @@ class EvalOptions:
     threads: int = 2
     fid: bool = True
     max_images: int = 0  # 0: the whole split
+    indices: tuple[int, ...] = ()  # score these pairs of the split (sorted by name) instead of the first max_images
     keep: tuple[int, ...] = ()  # image indices whose generated images (seed 0) are returned, for grids
     extra: dict = field(default_factory=dict)
 
@@ -129,16 +150,20 @@ class EvalOptions:
 def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOptions, inception=None) -> dict:
     """Scores a generator package; returns the report (also the `generated` images of `opts.keep`)."""
     t0 = time.time()
-    gen, seg = read_package(package, "generator"), read_package(segmenter, "segmenter")
+    # a Package-like object with its own session (e.g. a PyTorch generator for learning curves) is used as it is
+    gen = package if isinstance(package, Package) else read_package(package, "generator")
+    seg = read_package(segmenter, "segmenter")
     check_compatible(gen, seg, spec.classes)
-    report = check_dataset(spec)
-    if not report.ok:
-        raise EvaluationError(f"{report.summary()}: {report.problems[0].message} (run `check` for every problem)")
-    pairs = report.pairs[: opts.max_images or None]
+    pairs = select_pairs(spec, opts)
     height, width = gen.size
     data = PairedDataset(spec, pairs, height, width)
     data.preload()
-    open_session(gen, opts.threads)
+    # the label maps the segmentation is compared with, at the segmenter's size (nearest from the originals)
+    truth = data if seg.size == gen.size else PairedDataset(spec, pairs, *seg.size)
+    if truth is not data:
+        truth.preload()
+    if gen.session is None:
+        open_session(gen, opts.threads)
     open_session(seg, opts.threads)
     num, dontcare = len(spec.classes), spec.classes.dontcare
     names = scored_names(spec.classes.names, dontcare)
@@ -149,11 +174,13 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
     for i in range(0, len(data), opts.batch_size):
         idx = torch.arange(i, min(i + opts.batch_size, len(data)))
         photos, labels = data.batch(idx)
-        real_meter.add(labels.numpy(), segment(seg, to_model_range(photos).numpy()))
+        seg_labels = truth.batch(idx)[1].numpy()
+        # real photos at the generator's size, upscaled as the generated images are: the same path for both
+        real_meter.add(seg_labels, segment(seg, to_size(to_model_range(photos).numpy(), seg.size)))
         first = None
         for seed in opts.seeds:
             fake = synthesize(gen, labels, seed, i)
-            fake_meter.add(labels.numpy(), segment(seg, fake))
+            fake_meter.add(seg_labels, segment(seg, to_size(fake, seg.size)))
             fakes.append(fake)
             if first is None:
                 first = fake
@@ -177,6 +204,8 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         "split": opts.split,
         "data": {"photos": str(spec.photos), "labels": str(spec.labels), "images": len(data)},
         "resolution": [height, width],
+        "segmenter_resolution": list(seg.size),
+        "upscale": None if seg.size == gen.size else UPSCALE,
         "seeds": list(opts.seeds),
         "generated": len(data) * len(opts.seeds),
         **fake_scores.to_json(names),
@@ -193,6 +222,18 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         **opts.extra,
         "kept_images": kept,
     }
+
+
+def select_pairs(spec: DatasetSpec, opts: EvalOptions) -> list:
+    report = check_dataset(spec)
+    if not report.ok:
+        raise EvaluationError(f"{report.summary()}: {report.problems[0].message} (run `check` for every problem)")
+    if not opts.indices:
+        return report.pairs[: opts.max_images or None]
+    bad = [i for i in opts.indices if not 0 <= i < len(report.pairs)]
+    if bad:
+        raise EvaluationError(f"pair indices {bad} are outside the {len(report.pairs)} pairs of {spec.photos}")
+    return [report.pairs[i] for i in opts.indices]
 
 
 def metrics_entry(report: dict) -> dict:

@@ -45,12 +45,17 @@ def tiny_camvid(root: Path, train: int = 4, val: int = 2, height: int = 64, widt
     return root
 
 
-def untrained_segmenter(out: Path, height: int = 64, width: int = 64, seed: int = 0) -> Path:
-    """An ENet with random weights (fixed seed) as a segmenter package: real ONNX, meaningless scores."""
+def untrained_segmenter(out: Path, height: int = 64, width: int = 64, seed: int = 0, spread: bool = False) -> Path:
+    """An ENet with random weights (fixed seed) as a segmenter package: real ONNX, meaningless scores. `spread`:
+    a narrow ENet whose predictions vary over a picture (see spread_weights), so that scores differ between
+    inputs."""
     torch.manual_seed(seed)
-    net = ENet(len(CAMVID), height, width).eval()
-    cfg = {"architecture": "enet", "width_mult": 1, "height": height, "width": width, "epochs": 0, "seed": seed,
-           "max_images": 0}  # fmt: skip
+    width_mult = 0.25 if spread else 1
+    net = ENet(len(CAMVID), height, width, width_mult=width_mult).eval()
+    if spread:
+        spread_weights(net)
+    cfg = {"architecture": "enet", "width_mult": width_mult, "height": height, "width": width, "epochs": 0,
+           "seed": seed, "max_images": 0}  # fmt: skip
     ckpt = {"config": cfg, "classes": CAMVID.file_json(), "best": {}, "epoch": 0, "train_images": 0}
     meta = segmenter_json(Path(out).name, ckpt, None)
     meta["license"] = "No training data: random weights from a fixed seed, for tests only."
