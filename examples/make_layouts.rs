@@ -1,5 +1,6 @@
 //! Draws the example street-scene layouts in assets/layouts/ with the canvas tools.
-//! Class ids are CamVid's (docs/model-package.md). Run: `cargo run --example make_layouts`.
+//! Class ids are CamVid's (`scenebrush::models::camvid`, the class table app and trainer share).
+//! Run: `cargo run --example make_layouts`.
 
 use std::path::PathBuf;
 
@@ -248,21 +249,28 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/layouts"));
     std::fs::create_dir_all(&out)?;
     let preview = std::env::var_os("PREVIEW").is_some();
+    let camvid = scenebrush::models::camvid();
+    // The ids below are CamVid's: check them against the class table the app and trainer share.
+    for (id, name) in [
+        (SKY, "Sky"),
+        (BUILDING, "Building"),
+        (POLE, "Pole"),
+        (ROAD, "Road"),
+        (PAVEMENT, "Pavement"),
+        (TREE, "Tree"),
+        (SIGN, "SignSymbol"),
+        (FENCE, "Fence"),
+        (CAR, "Car"),
+        (PEDESTRIAN, "Pedestrian"),
+        (BICYCLIST, "Bicyclist"),
+    ] {
+        anyhow::ensure!(
+            camvid.id_named(name) == Some(id),
+            "class {name} is not id {id} in the CamVid class table"
+        );
+    }
     let palette = scenebrush::canvas::Palette {
-        colors: vec![
-            [128, 128, 128],
-            [128, 0, 0],
-            [192, 192, 128],
-            [128, 64, 128],
-            [60, 40, 222],
-            [128, 128, 0],
-            [192, 128, 128],
-            [64, 64, 128],
-            [64, 0, 128],
-            [64, 64, 0],
-            [0, 128, 192],
-            [0, 0, 0],
-        ],
+        colors: camvid.classes.iter().map(|c| c.color).collect(),
     };
     for (name, map) in [
         ("city_street", city_street()),

@@ -4,13 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::canvas::Palette;
 
+use super::arch::{Architecture, Discriminator};
+
 /// The model.json format this build reads.
 pub const PACKAGE_FORMAT: u32 = 1;
 
-/// Generator architectures the app knows.
-pub const ARCHITECTURES: [&str; 2] = ["spade", "ccfpse"];
-/// Discriminators a generator may have been trained against.
-pub const DISCRIMINATORS: [&str; 3] = ["patchgan", "fp", "fpse"];
 /// The generators start from an sh x sw grid and double it 5 times.
 pub const SIZE_MULTIPLE: u32 = 32;
 /// The largest height or width accepted: the app holds label maps and images of this size, so a
@@ -95,6 +93,34 @@ impl ModelMeta {
         self.classes.len()
     }
 
+    /// A generator's architecture (`None` for a segmenter, whose architecture is free text).
+    pub fn generator_arch(&self) -> Option<Architecture> {
+        self.architecture.parse().ok()
+    }
+
+    /// What the generator was trained against, when the package says.
+    pub fn discriminator_arch(&self) -> Option<Discriminator> {
+        self.discriminator.as_deref().and_then(|d| d.parse().ok())
+    }
+
+    /// The architecture as people read it: "CC-FPSE", or a segmenter's own text.
+    pub fn architecture_name(&self) -> &str {
+        match self.generator_arch() {
+            Some(a) => a.display_name(),
+            None => &self.architecture,
+        }
+    }
+
+    /// One caption line: architecture and discriminator ("SPADE · FPSE discriminator").
+    pub fn architecture_line(&self) -> String {
+        let discriminator = match (&self.discriminator, self.discriminator_arch()) {
+            (_, Some(d)) => d.caption().to_string(),
+            (Some(other), None) => format!("{other} discriminator"),
+            (None, None) => "discriminator not stated".into(),
+        };
+        format!("{} · {discriminator}", self.architecture_name())
+    }
+
     /// Parses and validates model.json text. The error is a sentence without the file name.
     pub fn from_json(text: &str) -> Result<ModelMeta, String> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
@@ -160,19 +186,19 @@ impl ModelMeta {
         }
         match self.kind {
             ModelKind::Generator => {
-                if !ARCHITECTURES.contains(&self.architecture.as_str()) {
+                if self.architecture.parse::<Architecture>().is_err() {
                     return Err(format!(
                         "has architecture {:?}; a generator's architecture is one of {}",
                         self.architecture,
-                        ARCHITECTURES.join(", ")
+                        Architecture::names()
                     ));
                 }
                 if let Some(d) = &self.discriminator
-                    && !DISCRIMINATORS.contains(&d.as_str())
+                    && d.parse::<Discriminator>().is_err()
                 {
                     return Err(format!(
                         "has discriminator {d:?}; expected one of {} or null",
-                        DISCRIMINATORS.join(", ")
+                        Discriminator::names()
                     ));
                 }
                 for (what, v) in [("height", self.height), ("width", self.width)] {
@@ -195,47 +221,53 @@ impl ModelMeta {
                 }
             }
         }
-        let n = self.classes.len();
-        if n == 0 || n > 256 {
-            return Err(format!("lists {n} classes; expected 1 to 256"));
-        }
-        let mut seen = vec![false; n];
-        for c in &self.classes {
-            let slot = seen.get_mut(c.id as usize).ok_or_else(|| {
-                format!(
-                    "has class id {} ({:?}) but only {n} classes: ids must be 0..{} without gaps",
-                    c.id,
-                    c.name,
-                    n - 1
-                )
-            })?;
-            if *slot {
-                return Err(format!("lists class id {} twice", c.id));
-            }
-            *slot = true;
-            if c.name.trim().is_empty() {
-                return Err(format!("has class {} without a name", c.id));
-            }
-        }
-        let mut colors: Vec<([u8; 3], u8)> = self.classes.iter().map(|c| (c.color, c.id)).collect();
-        colors.sort();
-        if let Some(w) = colors.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(format!(
-                "gives classes {} and {} the same colour {:?}; colours must be distinct so \
-                 colour-coded label maps can be read",
-                w[0].1, w[1].1, w[0].0
-            ));
-        }
-        if let Some(d) = self.dontcare
-            && d as usize >= n
-        {
-            return Err(format!(
-                "has dontcare {d}, which is not one of its class ids 0..{}",
-                n - 1
-            ));
-        }
-        Ok(())
+        validate_classes(&self.classes, self.dontcare)
     }
+}
+
+/// Checks a class list: 1 to 256 classes with ids 0..n-1 without gaps, names, distinct colours,
+/// and a don't-care id among them. The error is a sentence without the file name.
+pub fn validate_classes(classes: &[ClassInfo], dontcare: Option<u8>) -> Result<(), String> {
+    let n = classes.len();
+    if n == 0 || n > 256 {
+        return Err(format!("lists {n} classes; expected 1 to 256"));
+    }
+    let mut seen = vec![false; n];
+    for c in classes {
+        let slot = seen.get_mut(c.id as usize).ok_or_else(|| {
+            format!(
+                "has class id {} ({:?}) but only {n} classes: ids must be 0..{} without gaps",
+                c.id,
+                c.name,
+                n - 1
+            )
+        })?;
+        if *slot {
+            return Err(format!("lists class id {} twice", c.id));
+        }
+        *slot = true;
+        if c.name.trim().is_empty() {
+            return Err(format!("has class {} without a name", c.id));
+        }
+    }
+    let mut colors: Vec<([u8; 3], u8)> = classes.iter().map(|c| (c.color, c.id)).collect();
+    colors.sort();
+    if let Some(w) = colors.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format!(
+            "gives classes {} and {} the same colour {:?}; colours must be distinct so \
+             colour-coded label maps can be read",
+            w[0].1, w[1].1, w[0].0
+        ));
+    }
+    if let Some(d) = dontcare
+        && d as usize >= n
+    {
+        return Err(format!(
+            "has dontcare {d}, which is not one of its class ids 0..{}",
+            n - 1
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -243,29 +275,10 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn camvid_json(extra: &str) -> String {
-        let classes = [
-            ("Sky", [128, 128, 128]),
-            ("Building", [128, 0, 0]),
-            ("Pole", [192, 192, 128]),
-            ("Road", [128, 64, 128]),
-            ("Pavement", [60, 40, 222]),
-            ("Tree", [128, 128, 0]),
-            ("SignSymbol", [192, 128, 128]),
-            ("Fence", [64, 64, 128]),
-            ("Car", [64, 0, 128]),
-            ("Pedestrian", [64, 64, 0]),
-            ("Bicyclist", [0, 128, 192]),
-            ("Unlabelled", [0, 0, 0]),
-        ];
-        let classes: Vec<String> = classes
+        let classes: Vec<String> = crate::models::camvid()
+            .classes
             .iter()
-            .enumerate()
-            .map(|(i, (n, c))| {
-                format!(
-                    r#"{{"id": {i}, "name": "{n}", "color": [{}, {}, {}]}}"#,
-                    c[0], c[1], c[2]
-                )
-            })
+            .map(|c| serde_json::to_string(c).expect("a class serialises"))
             .collect();
         format!(
             r#"{{"format": 1, "id": "t", "name": "Test", "kind": "generator", "architecture": "spade",

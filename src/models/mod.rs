@@ -1,12 +1,17 @@
-//! Model packages (docs/model-package.md): metadata, validation, scanning.
+//! Model packages (docs/model-package.md): metadata, validation, scanning; the architecture and
+//! discriminator names; the CamVid class table.
+mod arch;
+mod classes;
 mod meta;
 mod onnx;
 mod package;
 mod registry;
 
+pub use arch::{Architecture, Discriminator, UnknownName};
+pub use classes::{ClassTable, camvid};
 pub use meta::{
-    ARCHITECTURES, ClassInfo, DISCRIMINATORS, MAX_SIDE, MAX_Z_DIM, Metrics, ModelKind, ModelMeta,
-    PACKAGE_FORMAT, SIZE_MULTIPLE,
+    ClassInfo, MAX_SIDE, MAX_Z_DIM, Metrics, ModelKind, ModelMeta, PACKAGE_FORMAT, SIZE_MULTIPLE,
+    validate_classes,
 };
 pub use onnx::one_hot_classes;
 pub use package::{ENCODER_FILE, METADATA_FILE, ModelPackage, NETWORK_FILE, PackageError};

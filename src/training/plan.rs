@@ -7,12 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::TrainingError;
-use crate::models::{ClassInfo, ModelPackage};
+use crate::models::{Architecture, ClassInfo, Discriminator, ModelPackage};
 
 /// The training checkpoint a package ships for fine-tuning (`--init-from`).
 pub const CHECKPOINT_FILE: &str = "checkpoint.pt";
-/// The mode-seeking term as the shipped models were trained with it (trainer/README.md).
-pub const MODE_SEEKING: [&str; 6] = ["--lambda-ms", "10", "--ms-tau", "0.2", "--ms-pool", "8"];
 /// The app's record of a run, in its run folder.
 pub const RUN_RECORD_FILE: &str = "scenebrush-run.json";
 /// The class list a run was started with, in its run folder.
@@ -20,9 +18,48 @@ pub const CLASS_FILE: &str = "classes.json";
 /// The events the trainer appends to, in its run folder.
 pub const EVENTS_FILE: &str = "events.jsonl";
 
+/// The trainer's own defaults, which the Train tab starts from and a plan spells out. The
+/// trainer keeps them in trainer/scenebrush_trainer/training/config.py (`ModelConfig`,
+/// `TrainConfig`, `MODEL_PRESETS`) and in the argparse defaults of
+/// trainer/scenebrush_trainer/commands/train.py; this is their only copy on the Rust side
+/// (`the_trainer_defaults_match_its_config` compares the two).
+pub mod trainer_defaults {
+    use super::{ModelPreset, TrainDevice};
+    use crate::models::{Architecture, Discriminator};
+
+    /// `--generator` (`ModelConfig.generator`).
+    pub const GENERATOR: Architecture = Architecture::Spade;
+    /// `--discriminator` (`ModelConfig.discriminator`).
+    pub const DISCRIMINATOR: Discriminator = Discriminator::Fpse;
+    /// `--preset` (network widths).
+    pub const PRESET: ModelPreset = ModelPreset::Small;
+    /// `--height`, `--width` (`ModelConfig`).
+    pub const HEIGHT: u32 = 192;
+    pub const WIDTH: u32 = 256;
+    /// `--steps`, `--batch-size` (`TrainConfig`).
+    pub const STEPS: u64 = 1000;
+    pub const BATCH_SIZE: u32 = 1;
+    /// `--device`.
+    pub const DEVICE: TrainDevice = TrainDevice::Auto;
+    /// The mode-seeking term's threshold and pooling (`TrainConfig.ms_tau`, `.ms_pool`).
+    pub const MS_TAU: &str = "0.2";
+    pub const MS_POOL: &str = "8";
+}
+
+/// The mode-seeking term as the shipped models were trained with it (trainer/README.md): weight
+/// 10, the trainer's threshold and pooling.
+pub const MODE_SEEKING: [&str; 6] = [
+    "--lambda-ms",
+    "10",
+    "--ms-tau",
+    trainer_defaults::MS_TAU,
+    "--ms-pool",
+    trainer_defaults::MS_POOL,
+];
+
 /// A choice of the Train tab: its trainer argument and label.
 macro_rules! choices {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => ($arg:literal, $label:literal)),+ $(,)? } default $default:ident) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => ($arg:literal, $label:literal)),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(rename_all = "lowercase")]
@@ -42,36 +79,20 @@ macro_rules! choices {
                 match self { $($name::$variant => $label),+ }
             }
         }
-
-        impl Default for $name {
-            fn default() -> Self { $name::$default }
-        }
     };
 }
 
-choices!(
-    /// The generator architecture (`--generator`).
-    GeneratorArch { Spade => ("spade", "SPADE"), Ccfpse => ("ccfpse", "CC-FPSE") } default Spade
-);
-choices!(
-    /// What the generator is trained against (`--discriminator`).
-    DiscriminatorArch {
-        Patchgan => ("patchgan", "Multi-scale PatchGAN"),
-        Fp => ("fp", "Feature pyramid (FP)"),
-        Fpse => ("fpse", "FP + semantic embedding (FPSE)"),
-    } default Fpse
-);
 choices!(
     /// Network widths (`--preset`).
     ModelPreset {
         Tiny => ("tiny", "tiny (tests)"),
         Small => ("small", "small (trains on a CPU)"),
         Paper => ("paper", "paper (the published sizes, GPU)"),
-    } default Small
+    }
 );
 choices!(
     /// Where the trainer runs (`--device`).
-    TrainDevice { Auto => ("auto", "auto (GPU if any)"), Cpu => ("cpu", "CPU"), Cuda => ("cuda", "CUDA GPU") } default Auto
+    TrainDevice { Auto => ("auto", "auto (GPU if any)"), Cpu => ("cpu", "CPU"), Cuda => ("cuda", "CUDA GPU") }
 );
 
 /// The Train tab's choices (persisted with the app state).
@@ -86,8 +107,8 @@ pub struct TrainSettings {
     /// The model to fine-tune (its package must hold `checkpoint.pt`); `None` trains from
     /// scratch.
     pub base_model: Option<String>,
-    pub generator: GeneratorArch,
-    pub discriminator: DiscriminatorArch,
+    pub generator: Architecture,
+    pub discriminator: Discriminator,
     pub preset: ModelPreset,
     /// The network's size when training from scratch (fine-tuning keeps the base model's).
     pub height: u32,
@@ -111,16 +132,16 @@ impl Default for TrainSettings {
             labels: None,
             class_file: None,
             base_model: None,
-            generator: GeneratorArch::default(),
-            discriminator: DiscriminatorArch::default(),
-            preset: ModelPreset::default(),
-            height: 192,
-            width: 256,
-            steps: 1000,
-            batch_size: 1,
+            generator: trainer_defaults::GENERATOR,
+            discriminator: trainer_defaults::DISCRIMINATOR,
+            preset: trainer_defaults::PRESET,
+            height: trainer_defaults::HEIGHT,
+            width: trainer_defaults::WIDTH,
+            steps: trainer_defaults::STEPS,
+            batch_size: trainer_defaults::BATCH_SIZE,
             varied_styles: false,
             name: String::new(),
-            device: TrainDevice::default(),
+            device: trainer_defaults::DEVICE,
             last_run: None,
         }
     }
@@ -425,10 +446,10 @@ pub fn plan_run(settings: &TrainSettings, inputs: &PlanInputs) -> Result<TrainPl
             }
             None => {
                 args.extend(["--preset".into(), settings.preset.arg().into()]);
-                args.extend(["--generator".into(), settings.generator.arg().into()]);
+                args.extend(["--generator".into(), settings.generator.as_str().into()]);
                 args.extend([
                     "--discriminator".into(),
-                    settings.discriminator.arg().into(),
+                    settings.discriminator.as_str().into(),
                 ]);
                 args.extend(["--height".into(), settings.height.to_string().into()]);
                 args.extend(["--width".into(), settings.width.to_string().into()]);
@@ -775,6 +796,93 @@ mod tests {
             std::fs::read_dir(&runs).map_or(true, |mut d| d.next().is_none()),
             "a refused run left a folder"
         );
+    }
+
+    #[test]
+    fn every_discriminator_can_be_chosen_for_a_scratch_run() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let classes = classes();
+        let (runs, models) = (tmp.path().join("runs"), tmp.path().join("models"));
+        let inputs = PlanInputs {
+            base: None,
+            classes: &classes,
+            dontcare: None,
+            runs_dir: &runs,
+            models_dir: &models,
+            taken_ids: &[],
+        };
+        for d in Discriminator::ALL {
+            let settings = TrainSettings {
+                generator: Architecture::Ccfpse,
+                discriminator: *d,
+                ..data(tmp.path())
+            };
+            let plan = plan_run(&settings, &inputs).expect("plan");
+            let text = args_text(&plan);
+            let want = format!("--generator ccfpse --discriminator {}", d.as_str());
+            assert!(text.contains(&want), "{want:?} missing in {text}");
+        }
+        let oasis = TrainSettings {
+            discriminator: Discriminator::Oasis,
+            ..TrainSettings::default()
+        };
+        let json = serde_json::to_string(&oasis).expect("serialise");
+        assert!(json.contains(r#""discriminator":"oasis""#), "{json}");
+    }
+
+    /// The trainer's defaults as its config.py states them (`name: type = value` lines).
+    fn python_default(config: &str, name: &str) -> String {
+        config
+            .lines()
+            .map(str::trim)
+            .find_map(|l| {
+                let (field, rest) = l.split_once(':')?;
+                (field == name).then(|| rest.split_once('=')).flatten()
+            })
+            .map(|(_, v)| {
+                v.split('#')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .unwrap_or_else(|| panic!("config.py states no default for {name}"))
+    }
+
+    #[test]
+    fn the_trainer_defaults_match_its_config() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("trainer/scenebrush_trainer/training/config.py");
+        let config = std::fs::read_to_string(&path).expect("the trainer's config.py");
+        let d = TrainSettings::default();
+        for (name, ours) in [
+            ("generator", d.generator.as_str().to_string()),
+            ("discriminator", d.discriminator.as_str().to_string()),
+            ("height", d.height.to_string()),
+            ("width", d.width.to_string()),
+            ("steps", d.steps.to_string()),
+            ("batch_size", d.batch_size.to_string()),
+            ("ms_tau", trainer_defaults::MS_TAU.to_string()),
+            ("ms_pool", trainer_defaults::MS_POOL.to_string()),
+        ] {
+            assert_eq!(python_default(&config, name), ours, "{name}");
+        }
+        let command = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("trainer/scenebrush_trainer/commands/train.py"),
+        )
+        .expect("the trainer's train command");
+        for (flag, ours) in [("--preset", d.preset.arg()), ("--device", d.device.arg())] {
+            let line = command
+                .lines()
+                .find(|l| l.contains(&format!("\"{flag}\"")))
+                .unwrap_or_else(|| panic!("no {flag} in train.py"));
+            assert!(
+                line.contains(&format!("default=\"{ours}\"")),
+                "{flag}: {line}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use egui::{RichText, Ui, vec2};
 use crate::io::GridCell;
 
 use super::command::{Command, SaveKind};
-use super::results::{architecture_line, latency_text, result_card_ui, seed_ui};
+use super::results::{latency_text, result_card_ui, seed_ui};
 use super::runtime::Runtime;
 use super::shortcuts;
 use super::state::{AppState, MAX_COMPARE};
@@ -131,7 +131,7 @@ pub fn grid_cells(state: &AppState, rt: &Runtime) -> Option<Vec<GridCell>> {
             let result = rt.models.get(id)?.result.as_ref()?;
             let mut caption = vec![rt.model_name(id)];
             if let Some(p) = rt.package(id) {
-                caption.push(architecture_line(&p.meta));
+                caption.push(p.meta.architecture_line());
             }
             caption.push(format!(
                 "{} · seed {}",

@@ -278,7 +278,7 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.contains("id 11 (Void) does not exist here"),
+            message.contains("id 11 (Unlabelled) does not exist here"),
             "{message}"
         );
         assert!(message.contains("0 Sky, 1 Building"), "{message}");

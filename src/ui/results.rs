@@ -2,41 +2,10 @@
 
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
-use crate::models::ModelMeta;
-
 use super::command::{Command, SaveKind};
 use super::runtime::{LoadState, RenderKey, Runtime};
 use super::shortcuts;
 use super::state::{AppState, MAX_DRAWN_SEED};
-
-/// "SPADE", "CC-FPSE" for the architectures of the model-package contract.
-pub fn architecture_label(architecture: &str) -> String {
-    match architecture {
-        "spade" => "SPADE".into(),
-        "ccfpse" => "CC-FPSE".into(),
-        other => other.to_string(),
-    }
-}
-
-/// Discriminator names of the model-package contract, spelled out.
-pub fn discriminator_label(discriminator: Option<&str>) -> String {
-    match discriminator {
-        Some("patchgan") => "PatchGAN discriminator".into(),
-        Some("fp") => "feature-pyramid discriminator".into(),
-        Some("fpse") => "FPSE discriminator".into(),
-        Some(other) => format!("{other} discriminator"),
-        None => "discriminator not stated".into(),
-    }
-}
-
-/// One line: architecture and discriminator.
-pub fn architecture_line(meta: &ModelMeta) -> String {
-    format!(
-        "{} · {}",
-        architecture_label(&meta.architecture),
-        discriminator_label(meta.discriminator.as_deref())
-    )
-}
 
 pub fn latency_text(ms: f64) -> String {
     if ms >= 1000.0 {
@@ -133,7 +102,7 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
     ui.add_space(4.0);
     ui.label(RichText::new(&name).strong());
     if let Some(package) = rt.package(id) {
-        ui.label(RichText::new(architecture_line(&package.meta)).weak());
+        ui.label(RichText::new(package.meta.architecture_line()).weak());
     }
     let mut facts = Vec::new();
     if let Some(view) = view {
@@ -171,7 +140,7 @@ pub fn model_list_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut
         let response = match rt.unusable_reason(&id) {
             Some(reason) => response.on_disabled_hover_text(format!("Unavailable: {reason}")),
             None => response.on_hover_text(match rt.package(&id) {
-                Some(p) => format!("{} ({id})", architecture_line(&p.meta)),
+                Some(p) => format!("{} ({id})", p.meta.architecture_line()),
                 None => id.clone(),
             }),
         };

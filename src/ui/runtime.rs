@@ -25,29 +25,8 @@ pub const FALLBACK_SIZE: (u32, u32) = (256, 192);
 
 /// The CamVid classes, so the canvas can be painted (and layouts saved) before any model loads.
 pub fn fallback_classes() -> (Vec<ClassInfo>, Option<u8>) {
-    let classes = [
-        ("Sky", [128, 128, 128]),
-        ("Building", [128, 0, 0]),
-        ("Pole", [192, 192, 128]),
-        ("Road", [128, 64, 128]),
-        ("Pavement", [60, 40, 222]),
-        ("Tree", [128, 128, 0]),
-        ("SignSymbol", [192, 128, 128]),
-        ("Fence", [64, 64, 128]),
-        ("Car", [64, 0, 128]),
-        ("Pedestrian", [64, 64, 0]),
-        ("Bicyclist", [0, 128, 192]),
-        ("Void", [0, 0, 0]),
-    ]
-    .iter()
-    .enumerate()
-    .map(|(id, (name, color))| ClassInfo {
-        id: id as u8,
-        name: (*name).to_string(),
-        color: *color,
-    })
-    .collect();
-    (classes, Some(11))
+    let table = crate::models::camvid();
+    (table.classes.clone(), table.dontcare)
 }
 
 /// The layout being painted, in the classes of the active model.

@@ -5,14 +5,13 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use crate::models::ModelPackage;
+use crate::models::{Architecture, Discriminator, ModelPackage};
 use crate::training::{
-    CHECKPOINT_FILE, DiscriminatorArch, GeneratorArch, ModelPreset, RunStatus, SETUP_DOWNLOAD,
-    TrainDevice, TrainSettings, TrainerSetup, base_checkpoint, duration_text, package_id,
+    CHECKPOINT_FILE, ModelPreset, RunStatus, SETUP_DOWNLOAD, TrainDevice, TrainSettings,
+    TrainerSetup, base_checkpoint, duration_text, package_id,
 };
 
 use super::command::{Command, TrainCommand, TrainPick};
-use super::results::architecture_line;
 use super::runtime::Runtime;
 use super::state::AppState;
 use super::training::{ActiveRun, CheckState, TrainingRuntime};
@@ -276,7 +275,7 @@ fn base_model_ui(ui: &mut Ui, base: &ModelPackage) {
     ui.label(
         RichText::new(format!(
             "{} · {}×{} · {} classes (architecture and size come from it)",
-            architecture_line(m),
+            m.architecture_line(),
             m.width,
             m.height,
             m.classes.len()
@@ -308,20 +307,20 @@ fn scratch_ui(ui: &mut Ui, s: &mut TrainSettings) {
         .show(ui, |ui| {
             ui.label("Generator");
             egui::ComboBox::from_id_salt("train-generator")
-                .selected_text(s.generator.label())
+                .selected_text(s.generator.display_name())
                 .show_ui(ui, |ui| {
-                    for g in GeneratorArch::ALL {
-                        ui.selectable_value(&mut s.generator, *g, g.label());
+                    for g in Architecture::ALL {
+                        ui.selectable_value(&mut s.generator, *g, g.display_name());
                     }
                 });
             ui.end_row();
             ui.label("Discriminator");
             egui::ComboBox::from_id_salt("train-discriminator")
-                .selected_text(s.discriminator.label())
+                .selected_text(s.discriminator.choice_label())
                 .width(220.0)
                 .show_ui(ui, |ui| {
-                    for d in DiscriminatorArch::ALL {
-                        ui.selectable_value(&mut s.discriminator, *d, d.label());
+                    for d in Discriminator::ALL {
+                        ui.selectable_value(&mut s.discriminator, *d, d.choice_label());
                     }
                 });
             ui.end_row();

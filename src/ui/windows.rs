@@ -4,7 +4,7 @@
 use egui::{RichText, Ui};
 
 use super::command::Command;
-use super::results::{architecture_label, latency_text};
+use super::results::latency_text;
 use super::runtime::{LoadState, Runtime};
 use super::shortcuts;
 use super::state::AppState;
@@ -74,7 +74,7 @@ fn models_ui(ui: &mut Ui, rt: &Runtime) {
                             ));
                             ui.label(format!(
                                 "{} / {}",
-                                architecture_label(&p.meta.architecture),
+                                p.meta.architecture_name(),
                                 p.meta.discriminator.as_deref().unwrap_or("?")
                             ));
                             ui.label(format!("{} × {}", p.meta.width, p.meta.height));

@@ -81,14 +81,8 @@ def class_list_from_json(data, source: str = "class list") -> ClassList:
     )
 
 
-CAMVID = ClassList(
-    names=(
-        "Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol",
-        "Fence", "Car", "Pedestrian", "Bicyclist", "Unlabelled",
-    ),
-    colors=(
-        (128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
-        (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192), (0, 0, 0),
-    ),
-    dontcare=11,
-)  # fmt: skip
+# The CamVid classes come from camvid_classes.json beside this file: the one table the app reads too
+# (src/models/classes.rs includes this very file), so the app, the trainer and trainer/examples/ (a link
+# to it) cannot differ.
+CAMVID_FILE = Path(__file__).with_name("camvid_classes.json")
+CAMVID = load_class_list(CAMVID_FILE)
