@@ -1,0 +1,63 @@
+"""`study`: the generator x discriminator x data-size study with training seeds and learning curves (issue 12).
+
+  study plan    the runs in training order, and what each work folder holds of them
+  study train   train every run no other runner holds (start several side by side; run again to resume)
+  study score   score every snapshot not scored yet (mIoU, KID, FID), while training goes on or after
+  study report  the table, curves and sample grid from whatever results exist
+
+Protocol and commands: docs/evaluation.md (`study`) and WORK/README.txt."""
+
+import json
+from pathlib import Path
+
+import torch
+
+from ...commands.argtypes import integer
+from ...data.presets import dataset_spec
+from ...training.events import log
+from ..study_plan import BUDGETS, missing_feature, ordered_runs
+from ..study_train import is_finished, read_run_json, run_dir, run_study, snapshot_path
+
+NAME = "study"
+HELP = "the seed's cells x data sizes x training seeds, with learning curves: plan, train, score, report"
+PHASES = ("plan", "train")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("phase", choices=PHASES, help="plan, train, score or report")
+    p.add_argument("--budget", choices=sorted(BUDGETS), default="smoke",
+                   help="study-96x128 (the study) or smoke (plumbing, a few steps); default smoke")  # fmt: skip
+    p.add_argument("--work", type=Path, help="work folder (default runs/study/BUDGET)")
+    p.add_argument("--data", metavar="DIR", help="CamVid root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)")
+    p.add_argument("--threads", type=integer(1), help="CPU threads of this process (default: the budget's, 1)")
+    p.add_argument("--runner", default="runner", help="this process's name in the run records (e.g. runner-1)")
+
+
+def run(args) -> int:
+    budget = BUDGETS[args.budget]
+    work = args.work or Path("runs/study") / budget.name
+    if args.threads:
+        from dataclasses import replace
+
+        budget = replace(budget, threads=args.threads)
+    torch.set_num_threads(budget.threads)
+    if args.phase == "plan":
+        return plan(budget, work)
+    train_spec = dataset_spec("camvid", args.data, "train")
+    if not Path(train_spec.photos).is_dir():
+        raise FileNotFoundError(f"no CamVid training photos at {train_spec.photos}: give the CamVid root with --data")
+    counts = run_study(budget, train_spec, work, args.runner)
+    log.info("study: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(json.dumps({"event": "study", "phase": "train", "work": str(work), **counts}))
+    return 0
+
+
+def plan(budget, work: Path) -> int:
+    for i, r in enumerate(ordered_runs(budget)):
+        why = missing_feature(r.cell)
+        rec = read_run_json(run_dir(work, r))
+        snaps = [s for s in budget.snapshot_steps() if snapshot_path(run_dir(work, r), s).exists()]
+        state = ("finished" if is_finished(work, r) else f"snapshots {snaps}" if snaps else
+                 "started" if rec or run_dir(work, r).exists() else "not started")  # fmt: skip
+        print(f"{i + 1:3d} {r.name:40s} {state}" + (f"  [skipped: {why}]" if why else ""))
+    return 0

@@ -1,0 +1,149 @@
+"""The study runner: nested subsets, training in segments with snapshots, resuming after an interruption without
+retraining, runners sharing a work folder through the runs' locks, cells the trainer cannot train yet."""
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+from conftest import read_events
+
+from scenebrush_trainer.data.presets import dataset_spec
+from scenebrush_trainer.evaluation import study_train
+from scenebrush_trainer.evaluation.fixtures import tiny_camvid
+from scenebrush_trainer.evaluation.study_plan import (
+    BUDGETS,
+    BeyondLine,
+    Cell,
+    Run,
+    find_cell,
+    ordered_runs,
+)
+from scenebrush_trainer.evaluation.study_train import LOCK, run_dir, run_study, snapshot_path
+from scenebrush_trainer.evaluation.subsets import SubsetError, nested_subset, subset_names
+
+# two runs of two segments each, at the smallest size the networks take
+BUDGET = replace(BUDGETS["smoke"], height=64, width=64, sizes=(2, 4), seeds=(0,), beyond=(),
+                 combos=(("spade", "fp"),), log_every=1)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def camvid_tiny(tmp_path_factory):
+    return tiny_camvid(tmp_path_factory.mktemp("camvid"), train=6, val=2, height=64, width=64, real=False)
+
+
+@pytest.fixture
+def train_spec(camvid_tiny):
+    return dataset_spec("camvid", str(camvid_tiny), "train")
+
+
+def test_subsets_are_nested_seeded_and_made_once(train_spec, tmp_path):
+    small, large = subset_names(train_spec, 2, 0), subset_names(train_spec, 4, 0)
+    assert large[:2] == small and len(set(large)) == 4
+    assert subset_names(train_spec, 4, 1) != large  # another permutation seed, another subset
+    spec = nested_subset(train_spec, 4, 0, tmp_path)
+    assert sorted(p.name for p in spec.photos.iterdir()) == sorted(large)
+    assert sorted(p.name for p in spec.labels.iterdir()) == sorted(large)
+    before = (spec.photos.parent / "subset.json").stat().st_mtime_ns
+    assert nested_subset(train_spec, 4, 0, tmp_path) == spec  # found, not rebuilt
+    assert (spec.photos.parent / "subset.json").stat().st_mtime_ns == before
+    assert nested_subset(train_spec, 6, 0, tmp_path) == train_spec  # all of it: the split itself
+    with pytest.raises(SubsetError, match=r"size 7 is more than the 6 pairs"):
+        nested_subset(train_spec, 7, 0, tmp_path)
+    (tmp_path / "subset-2-seed0").mkdir()
+    (tmp_path / "subset-2-seed0" / "subset.json").write_text(json.dumps({"size": 2, "seed": 5}))
+    with pytest.raises(SubsetError, match=r"subset-2-seed0 holds another subset"):
+        nested_subset(train_spec, 2, 0, tmp_path)
+
+
+def test_the_plan_trains_the_largest_size_first_then_the_smallest_then_the_beyond_group():
+    budget = BUDGETS["study-96x128"]
+    runs = ordered_runs(budget)
+    assert len(runs) == 4 * 3 * 3 + 3 * 3 and len({r.name for r in runs}) == len(runs)
+    assert [r.cell.size for r in runs[:12]] == [367] * 12 and {r.seed for r in runs[:4]} == {0}
+    assert [r.cell.size for r in runs[12:24]] == [100] * 12 and [r.cell.size for r in runs[24:36]] == [200] * 12
+    assert all(r.cell.group == "beyond" and r.cell.size == 367 for r in runs[36:])
+    assert budget.snapshot_steps() == [500, 1000, 1500, 2000, 2500]
+    with pytest.raises(ValueError, match=r"unknown cell 'spade-xx-367'.*spade-fp-100"):
+        find_cell(budget, "spade-xx-367")
+
+
+class Interrupt(BaseException):
+    """Stands for a kill: not an Exception, so nothing on the way catches it."""
+
+
+def test_an_interrupted_study_resumes_every_run_without_retraining(train_spec, tmp_path, monkeypatch):
+    real_train, calls = study_train.train, []
+
+    def train_then_die(opts, events):
+        calls.append((opts.out.name, opts.until))
+        result = real_train(opts, events)
+        if len(calls) == 3:  # killed after the first segment of the second run: its snapshot is not written yet
+            raise Interrupt
+        return result
+
+    monkeypatch.setattr(study_train, "train", train_then_die)
+    with pytest.raises(Interrupt):
+        run_study(BUDGET, train_spec, tmp_path)
+    first, second = (run_dir(tmp_path, r) for r in ordered_runs(BUDGET))
+    assert calls == [(first.name, 2), (first.name, 4), (second.name, 2)]
+    kept = {s: snapshot_path(first, s).read_bytes() for s in (2, 4)}
+    assert not snapshot_path(second, 2).exists()
+
+    calls.clear()
+    monkeypatch.setattr(study_train, "train", lambda opts, events: calls.append((opts.out.name, opts.until))
+                        or real_train(opts, events))  # fmt: skip
+    counts = run_study(BUDGET, train_spec, tmp_path)
+    assert calls == [(second.name, 4)]  # the finished run untouched, the other from its checkpoint at step 2
+    assert counts["trained"] == 1 and counts["finished_before"] == 1
+    assert {s: snapshot_path(first, s).read_bytes() for s in (2, 4)} == kept
+    assert snapshot_path(second, 2).exists() and snapshot_path(second, 4).exists()  # the lost copy made up
+    starts = [e["step"] for e in read_events(second / "events.jsonl") if e["event"] == "start"]
+    assert starts == [0, 2]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [r["name"] for r in results["runs"]] == [first.name, second.name] and results["not_started"] == []
+    assert all(r["finished"] and r["cpu_seconds"] > 0 and r["machine"]["cores"] >= 1 for r in results["runs"])
+    assert results["runs"][1]["seed"] == 0 and results["runs"][1]["images"] == 2
+
+    calls.clear()
+    assert run_study(BUDGET, train_spec, tmp_path)["finished_before"] == 2 and calls == []
+
+
+def test_a_runner_skips_a_run_another_process_holds(train_spec, tmp_path):
+    first, second = ordered_runs(BUDGET)
+    lock = run_dir(tmp_path, first) / LOCK
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'a+')\n"
+         "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)", str(lock)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        counts = run_study(BUDGET, train_spec, tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert counts["locked"] == 1 and counts["trained"] == 1
+    assert not (run_dir(tmp_path, first) / "checkpoint.pt").exists()
+    assert snapshot_path(run_dir(tmp_path, second), 4).exists()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["not_started"] == [first.name]
+    # the holder gone (however it ended), the next runner takes the run
+    t0 = time.time()
+    assert run_study(BUDGET, train_spec, tmp_path)["trained"] == 1 and time.time() - t0 < 60
+
+
+def test_a_cell_the_trainer_cannot_train_yet_is_skipped_with_its_reason(train_spec, tmp_path, caplog, monkeypatch):
+    budget = replace(BUDGET, sizes=(2,), combos=(), beyond=(BeyondLine("spade", "nosuch"),
+                     BeyondLine("spade", "fp", (("nosuch_option", 1),), tag="x")))  # fmt: skip
+    monkeypatch.setattr(study_train.log, "propagate", True)
+    with caplog.at_level("INFO", logger="scenebrush_trainer"):
+        counts = run_study(budget, train_spec, tmp_path)
+    assert counts["skipped"] == 2 and counts["trained"] == 0
+    text = caplog.text
+    assert "skipping cell spade-nosuch-2: discriminator 'nosuch' is not in this trainer yet" in text
+    assert "skipping cell spade-fp-x-2: training option 'nosuch_option' is not in this trainer yet" in text
+    assert Run(Cell("spade", "fp", 2), 1).name == "spade-fp-2-s1"
