@@ -54,6 +54,9 @@ def test_evaluate_scores_a_package_and_writes_its_metrics(camvid_tiny, segmenter
     metrics = json.loads((generator / "model.json").read_text())["metrics"]
     assert metrics["miou"] == pytest.approx(report["miou"]) and metrics["fid"] == pytest.approx(report["fid"])
     assert 0 < report["seed_diversity"] < 1 and metrics["seed_diversity"] == pytest.approx(report["seed_diversity"])
+    assert report["kid"] is not None and printed["kid"] == report["kid"]
+    assert metrics["kid"] == pytest.approx(report["kid"])
+    assert report["kid_se"] is None  # 3 real photos: halves of 1 have no within-set pairs
 
 
 def test_seed_diversity_is_zero_for_a_repeated_seed_and_absent_for_one(camvid_tiny, segmenter, generator, tmp_path):

@@ -155,6 +155,7 @@ def run_ablation(opts: AblationOptions) -> dict:
             row = {
                 "name": name, "generator": gen, "discriminator": disc, "images": size,
                 "miou": report["miou"], "pixel_accuracy": report["pixel_accuracy"], "fid": report["fid"],
+                "kid": report["kid"], "kid_se": report["kid_se"],
                 "per_class_iou": report["per_class_iou"], "g_params": g_params, "d_params": d_params,
                 "train_seconds": round(trained["train_seconds"], 1), "segmenter": report["segmenter"],
                 "eval_images": report["data"]["images"], "seeds": report["seeds"],

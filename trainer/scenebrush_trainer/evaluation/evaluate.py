@@ -25,6 +25,7 @@ from ..data.dataset import PairedDataset, to_model_range
 from ..data.presets import DatasetSpec
 from ..export.package import write_json_atomic
 from .fid import InceptionFeatures, frechet_distance, statistics
+from .kid import kid
 from .metrics import ConfusionMeter, scored_names
 
 
@@ -130,8 +131,8 @@ def to_size(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=False).numpy()
 
 
-# Real-photo Inception statistics per (data fingerprint, size): the ablation evaluates many generators on one split.
-_REAL_STATS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+# Real-photo Inception features per (data fingerprint, size): a study scores many generators on one split.
+_REAL_FEATURES: dict[tuple, np.ndarray] = {}
 
 
 @dataclass
@@ -140,7 +141,7 @@ class EvalOptions:
     seeds: tuple[int, ...] = (0,)
     batch_size: int = 4
     threads: int = 2
-    fid: bool = True
+    fid: bool = True  # FID and KID (both need the Inception network)
     max_images: int = 0  # 0: the whole split
     indices: tuple[int, ...] = ()  # score these pairs of the split (sorted by name) instead of the first max_images
     keep: tuple[int, ...] = ()  # image indices whose generated images (seed 0) are returned, for grids
@@ -189,14 +190,15 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
                 spread_n += len(fake)
             if seed == opts.seeds[0]:
                 kept.update({int(j): fake[k] for k, j in enumerate(idx) if int(j) in opts.keep})
-    fid = None
+    fid = kid_value = kid_se = None
     if opts.fid:
         inception = inception or InceptionFeatures()
         key = (data.fingerprint(), len(data))
-        if key not in _REAL_STATS:
-            _REAL_STATS[key] = statistics(inception(to_model_range(data.photos)))
-        fake_stats = statistics(inception(torch.from_numpy(np.concatenate(fakes))))
-        fid = frechet_distance(*fake_stats, *_REAL_STATS[key])
+        if key not in _REAL_FEATURES:
+            _REAL_FEATURES[key] = inception(to_model_range(data.photos))
+        real_features, fake_features = _REAL_FEATURES[key], inception(torch.from_numpy(np.concatenate(fakes)))
+        fid = frechet_distance(*statistics(fake_features), *statistics(real_features))
+        kid_value, kid_se = kid(fake_features, real_features)
     fake_scores, real_scores = fake_meter.scores(), real_meter.scores()
     return {
         "package": str(gen.path),
@@ -210,6 +212,8 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         "generated": len(data) * len(opts.seeds),
         **fake_scores.to_json(names),
         "fid": fid,
+        "kid": kid_value,
+        "kid_se": kid_se,
         "seed_diversity": spread / spread_n if spread_n else None,
         "segmenter": {
             "package": str(seg.path),
@@ -243,6 +247,8 @@ def metrics_entry(report: dict) -> dict:
         "miou": json_number(report["miou"]),
         "pixel_accuracy": json_number(report["pixel_accuracy"]),
         "fid": json_number(report["fid"]),
+        "kid": json_number(report.get("kid")),
+        "kid_se": json_number(report.get("kid_se")),
         "seed_diversity": json_number(report.get("seed_diversity")),
         "per_class_iou": report["per_class_iou"],
         "resolution": report["resolution"],

@@ -1,4 +1,5 @@
-"""`evaluate`: mIoU, per-class IoU, pixel accuracy and FID of a generator package on a split (docs/evaluation.md)."""
+"""`evaluate`: mIoU, per-class IoU, pixel accuracy, FID and KID of a generator package on a split
+(docs/evaluation.md)."""
 
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ from ...training.events import log
 from ..evaluate import EvalOptions, evaluate, write_metrics, write_report
 
 NAME = "evaluate"
-HELP = "score a generator package: synthesize from every label map of a split, segment, compare; FID"
+HELP = "score a generator package: synthesize from every label map of a split, segment, compare; FID, KID"
 
 
 def add_arguments(p) -> None:
@@ -29,7 +30,7 @@ def add_arguments(p) -> None:
     p.add_argument("--max-images", type=integer(0), default=0, help="score only the first N pairs (default all)")
     p.add_argument("--batch-size", type=integer(1), default=4)
     p.add_argument("--threads", type=integer(1), default=2, help="CPU threads for onnxruntime and PyTorch (default 2)")
-    p.add_argument("--no-fid", action="store_true", help="skip FID (no Inception network needed)")
+    p.add_argument("--no-fid", action="store_true", help="skip FID and KID (no Inception network needed)")
     p.add_argument("--report", type=Path, help="JSON report path (default PACKAGE/evaluation-SPLIT.json)")
     p.add_argument("--no-write", action="store_true", help="leave the package's model.json untouched")
 
@@ -45,12 +46,17 @@ def run(args) -> int:
     if not args.no_write:
         write_metrics(args.package, report)
     fid = "n/a" if report["fid"] is None else f"{report['fid']:.2f}"
+    kid = "n/a" if report["kid"] is None else f"{report['kid']:.4f}"
+    if report["kid_se"] is not None:
+        kid += f" +- {report['kid_se']:.4f}"
     log.info(
-        "%s on %s (%d images x %d seeds): mIoU %.4f, pixel accuracy %.4f, FID %s; segmenter on real photos: "
-        "mIoU %.4f, pixel accuracy %.4f",
+        "%s on %s (%d images x %d seeds): mIoU %.4f, pixel accuracy %.4f, FID %s, KID %s; segmenter on real "
+        "photos: mIoU %.4f, pixel accuracy %.4f",
         report["id"], args.split, report["data"]["images"], len(report["seeds"]), report["miou"],
-        report["pixel_accuracy"], fid, report["segmenter"]["real_miou"], report["segmenter"]["real_pixel_accuracy"],
+        report["pixel_accuracy"], fid, kid, report["segmenter"]["real_miou"],
+        report["segmenter"]["real_pixel_accuracy"],
     )  # fmt: skip
     print(json.dumps({"event": "evaluated", "report": str(report_path), "miou": report["miou"],
-                      "pixel_accuracy": report["pixel_accuracy"], "fid": report["fid"]}))  # fmt: skip
+                      "pixel_accuracy": report["pixel_accuracy"], "fid": report["fid"], "kid": report["kid"],
+                      "kid_se": report["kid_se"]}))  # fmt: skip
     return 0
