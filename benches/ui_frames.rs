@@ -14,7 +14,7 @@ use egui::Pos2;
 use egui_kittest::Harness;
 use scenebrush::inference::ProviderPreference;
 use scenebrush::models::default_model_dirs;
-use scenebrush::ui::{AppArgs, AppState, Runtime, SceneBrushApp, View};
+use scenebrush::ui::{AppArgs, AppState, Command, SceneBrushApp, View};
 
 /// 60 Hz: the budget of a frame, and the pace of the simulated pointer.
 const FRAME: Duration = Duration::from_micros(16_667);
@@ -59,10 +59,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// The pointer's path: a zig-zag over the middle of the canvas, in label-map pixels.
 fn pointer_at(app: &SceneBrushApp, frame: usize) -> Pos2 {
-    let (w, h) = (
-        app.runtime.doc.labels.width() as f32,
-        app.runtime.doc.labels.height() as f32,
-    );
+    let (w, h) = (app.labels().width() as f32, app.labels().height() as f32);
     let t = (frame % STROKE_FRAMES) as f32 / STROKE_FRAMES as f32;
     let row = (frame / STROKE_FRAMES) % 4;
     let x = w * (0.15 + 0.7 * t);
@@ -77,12 +74,11 @@ fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
         provider: ProviderPreference::Auto,
         session_file: None,
     };
-    let mut state = AppState {
+    let state = AppState {
         view,
         ..AppState::default()
     };
-    let runtime = Runtime::new(&args, &mut state);
-    let app = SceneBrushApp::new(state, runtime);
+    let app = SceneBrushApp::new(&args, state);
     let mut h = Harness::builder()
         .with_size([1440.0, 900.0])
         .build_eframe(move |_cc| app);
@@ -101,8 +97,8 @@ fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(5));
     }
     let on_screen: Vec<String> = match view {
-        View::Compare => h.state().state.compare_models.clone(),
-        _ => h.state().state.active_model.iter().cloned().collect(),
+        View::Compare => h.state().state().compare_models.clone(),
+        _ => h.state().state().active_model.iter().cloned().collect(),
     };
     if on_screen.is_empty() {
         bail!("no usable generator in {:?}", opts.dirs);
@@ -119,9 +115,11 @@ fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
         match f % STROKE_FRAMES {
             0 => {
                 // A new class for every stroke, so that every stroke changes the layout.
-                let app = h.state_mut();
-                let classes = app.runtime.doc.classes.len().max(1);
-                app.state.active_class = ((f / STROKE_FRAMES) % classes) as u8;
+                let classes = h.state().classes().len().max(1);
+                let class = ((f / STROKE_FRAMES) % classes) as u8;
+                let ctx = h.ctx.clone();
+                h.state_mut()
+                    .apply_commands(&ctx, vec![Command::SelectClass(class)]);
                 h.hover_at(p);
                 h.drag_at(p);
             }
@@ -134,11 +132,11 @@ fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
         let app = h.state();
         let mut busy = false;
         for (id, seen) in on_screen.iter().zip(last_seen.iter_mut()) {
-            let Some(m) = app.runtime.models.get(id) else {
+            if app.load_state(id).is_none() {
                 continue;
-            };
-            busy |= m.is_busy();
-            let version = m.result.as_ref().map(|r| r.key.version);
+            }
+            busy |= app.rendering(id);
+            let version = app.result(id).map(|r| r.key.version);
             if version != *seen {
                 images += 1;
                 *seen = version;

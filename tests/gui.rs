@@ -13,8 +13,8 @@ use scenebrush::canvas::{LabelMap, Tool};
 use scenebrush::inference::ProviderPreference;
 use scenebrush::io::{GridCell, grid_layout};
 use scenebrush::ui::{
-    AppArgs, AppState, Command, DialogPurpose, PendingDialog, Runtime, SaveKind, SceneBrushApp,
-    TrainPick, View,
+    AppArgs, AppState, Command, DialogPurpose, PendingDialog, SaveKind, SceneBrushApp, TrainPick,
+    View,
 };
 
 /// Generous: two sessions load and warm up on a shared 2-core machine.
@@ -32,9 +32,7 @@ fn new_app_with(labels: Option<PathBuf>, session_file: Option<PathBuf>) -> Scene
         provider: ProviderPreference::Cpu,
         session_file,
     };
-    let mut state = AppState::default();
-    let runtime = Runtime::new(&args, &mut state);
-    SceneBrushApp::new(state, runtime)
+    SceneBrushApp::new(&args, AppState::default())
 }
 
 fn harness(app: SceneBrushApp) -> Harness<'static, SceneBrushApp> {
@@ -54,12 +52,7 @@ fn wait_for_renders(h: &mut Harness<'_, SceneBrushApp>) {
             return;
         }
         if start.elapsed() > RENDER_TIMEOUT {
-            let status: Vec<String> = app
-                .runtime
-                .models
-                .iter()
-                .map(|(id, m)| format!("{id}: {:?}, error {:?}", m.load, m.error))
-                .collect();
+            let status = app.models_status();
             panic!("renders did not arrive within {RENDER_TIMEOUT:?}: {status:?}");
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -101,18 +94,26 @@ fn click(h: &mut Harness<'_, SceneBrushApp>, label: &str) {
     h.step();
 }
 
+/// Carries out a command as if a view had pushed it (no frame is run).
+fn apply(h: &mut Harness<'_, SceneBrushApp>, c: Command) {
+    let ctx = h.ctx.clone();
+    h.state_mut().apply_commands(&ctx, vec![c]);
+}
+
+/// The error shown, dismissed as the Dismiss button does.
+fn take_error(h: &mut Harness<'_, SceneBrushApp>) -> scenebrush::ui::ErrorReport {
+    let error = h.state().error().cloned().expect("an error report");
+    apply(h, Command::DismissError);
+    error
+}
+
 fn labels(h: &Harness<'_, SceneBrushApp>) -> LabelMap {
-    h.state().runtime.doc.labels.clone()
+    h.state().labels().clone()
 }
 
 fn class_id(h: &Harness<'_, SceneBrushApp>, name: &str) -> u8 {
     h.state()
-        .runtime
-        .doc
-        .classes
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(name))
-        .map(|c| c.id)
+        .class_id(name)
         .unwrap_or_else(|| panic!("the fixture models have no class {name}"))
 }
 
@@ -134,14 +135,14 @@ fn starts_with_an_example_layout_and_renders_it() {
     let mut h = harness(new_app(None));
     wait_for_renders(&mut h);
     let app = h.state();
-    let source = app.runtime.doc.source.clone().expect("an example layout");
+    let source = app
+        .layout_source()
+        .map(Path::to_path_buf)
+        .expect("an example layout");
     assert!(source.starts_with(common::repo_dir().join("assets/layouts")));
-    let active = app.state.active_model.clone().expect("an active model");
-    let result = app.runtime.models[&active]
-        .result
-        .as_ref()
-        .expect("an image");
-    let meta = &app.runtime.package(&active).expect("package").meta;
+    let active = app.state().active_model.clone().expect("an active model");
+    let result = app.result(&active).expect("an image");
+    let meta = &app.package(&active).expect("package").meta;
     assert_eq!(
         (result.image.width(), result.image.height()),
         (meta.width, meta.height)
@@ -158,14 +159,14 @@ fn brush_stroke_paints_where_dragged_and_renders_on_stroke_end() {
     let mut h = harness(new_app(None));
     wait_for_renders(&mut h);
     click(&mut h, "Brush");
-    assert_eq!(h.state().state.tool, Tool::Brush);
+    assert_eq!(h.state().state().tool, Tool::Brush);
     let car = class_id(&h, "Car");
     click(&mut h, "Car");
-    assert_eq!(h.state().state.active_class, car);
-    h.state_mut().state.brush_size = 8.0;
+    assert_eq!(h.state().state().active_class, car);
+    apply(&mut h, Command::SetBrushSize(8.0));
 
     let before = labels(&h);
-    let version_before = h.state().runtime.doc.version;
+    let version_before = h.state().layout_version();
     // A horizontal stroke across the top of the canvas (sky and buildings in the examples).
     drag(&mut h, (40.5, 20.5), (200.5, 20.5));
     let after = labels(&h);
@@ -181,20 +182,16 @@ fn brush_stroke_paints_where_dragged_and_renders_on_stroke_end() {
             "pixel ({x}, {y}) changed"
         );
     }
-    assert_eq!(
-        h.state().runtime.doc.history.undo_len(),
-        1,
-        "one stroke is one undo step"
-    );
-    assert!(h.state().runtime.doc.stroke.is_none(), "the stroke ended");
+    assert_eq!(h.state().undo_len(), 1, "one stroke is one undo step");
+    assert!(!h.state().stroke_in_progress(), "the stroke ended");
 
     // The stroke end sends the final layout; the new image belongs to it.
     wait_for_renders(&mut h);
     let app = h.state();
-    let active = app.state.active_model.clone().expect("active");
-    let result = app.runtime.models[&active].result.as_ref().expect("image");
+    let active = app.state().active_model.clone().expect("active");
+    let result = app.result(&active).expect("image");
     assert!(result.key.version > version_before);
-    assert_eq!(result.key.version, app.runtime.doc.version);
+    assert_eq!(result.key.version, app.layout_version());
 }
 
 #[test]
@@ -202,7 +199,7 @@ fn fill_tool_undo_and_redo() {
     let mut h = harness(new_app(None));
     h.step();
     click(&mut h, "Fill");
-    assert_eq!(h.state().state.tool, Tool::Fill);
+    assert_eq!(h.state().state().tool, Tool::Fill);
     let tree = class_id(&h, "Tree");
     click(&mut h, "Tree");
     let before = labels(&h);
@@ -247,14 +244,12 @@ fn line_rectangle_eyedropper_and_eraser() {
     let pole = class_id(&h, "Pole");
     let void = h
         .state()
-        .runtime
-        .doc
-        .dontcare
+        .dontcare()
         .expect("the fixtures have a don't-care class");
 
     click(&mut h, "Pole");
     click(&mut h, "Line");
-    h.state_mut().state.brush_size = 3.0;
+    apply(&mut h, Command::SetBrushSize(3.0));
     drag(&mut h, (20.5, 30.5), (20.5, 120.5));
     let map = labels(&h);
     for y in [30, 60, 90, 120] {
@@ -281,14 +276,14 @@ fn line_rectangle_eyedropper_and_eraser() {
     click(&mut h, "Eyedropper");
     click(&mut h, "Car");
     click_canvas(&mut h, (20.5, 60.5));
-    assert_eq!(h.state().state.active_class, pole);
+    assert_eq!(h.state().state().active_class, pole);
 
     // The eraser paints the don't-care class.
     click(&mut h, "Eraser");
-    h.state_mut().state.brush_size = 6.0;
+    apply(&mut h, Command::SetBrushSize(6.0));
     drag(&mut h, (120.5, 35.5), (125.5, 35.5));
     assert_eq!(at(&labels(&h), 122, 35), void);
-    assert_eq!(h.state().runtime.doc.history.undo_len(), 3);
+    assert_eq!(h.state().undo_len(), 3);
 }
 
 #[test]
@@ -305,53 +300,53 @@ fn keyboard_shortcuts() {
     ] {
         h.key_press(key);
         h.step();
-        assert_eq!(h.state().state.tool, tool, "{key:?}");
+        assert_eq!(h.state().state().tool, tool, "{key:?}");
     }
-    let size = h.state().state.brush_size;
+    let size = h.state().state().brush_size;
     h.key_press(Key::CloseBracket);
     h.step();
-    assert!(h.state().state.brush_size > size);
+    assert!(h.state().state().brush_size > size);
     for _ in 0..2 {
         h.key_press(Key::OpenBracket);
         h.step();
     }
-    assert!(h.state().state.brush_size < size);
+    assert!(h.state().state().brush_size < size);
     h.key_press(Key::Num4);
     h.step();
-    assert_eq!(h.state().state.active_class, 3);
+    assert_eq!(h.state().state().active_class, 3);
 
     // N draws a new seed unless the seed is locked.
-    let seed = h.state().state.seed;
+    let seed = h.state().state().seed;
     h.key_press(Key::N);
     h.step();
-    let new_seed = h.state().state.seed;
+    let new_seed = h.state().state().seed;
     assert_ne!(new_seed, seed);
     click(&mut h, "Lock");
-    assert!(h.state().state.seed_locked);
+    assert!(h.state().state().seed_locked);
     h.key_press(Key::N);
     h.step();
-    assert_eq!(h.state().state.seed, new_seed);
+    assert_eq!(h.state().state().seed, new_seed);
 }
 
 #[test]
 fn switching_the_model_renders_with_it() {
     let mut h = harness(new_app(None));
     wait_for_renders(&mut h);
-    let first = h.state().state.active_model.clone().expect("active");
+    let first = h.state().state().active_model.clone().expect("active");
     let other = common::FIXTURES
         .iter()
         .find(|id| **id != first)
         .expect("two fixtures")
         .to_string();
-    let other_name = h.state().runtime.model_name(&other);
+    let other_name = h.state().model_name(&other);
     click(&mut h, &other_name);
     assert_eq!(
-        h.state().state.active_model.as_deref(),
+        h.state().state().active_model.as_deref(),
         Some(other.as_str())
     );
     wait_for_renders(&mut h);
     let app = h.state();
-    assert!(app.runtime.models[&other].result.is_some());
+    assert!(app.result(&other).is_some());
     h.get_by_label(&format!("Result of {other_name}"));
 }
 
@@ -360,30 +355,22 @@ fn compare_view_shows_two_models_on_one_layout_and_seed() {
     let mut h = harness(new_app(None));
     h.step();
     click(&mut h, "Compare");
-    assert_eq!(h.state().state.view, View::Compare);
-    let chosen = h.state().state.compare_models.clone();
+    assert_eq!(h.state().state().view, View::Compare);
+    let chosen = h.state().state().compare_models.clone();
     assert_eq!(chosen.len(), 2, "two models are chosen by default");
     wait_for_renders(&mut h);
     let app = h.state();
-    let key = app.runtime.render_key(&app.state);
+    let key = app.render_key();
     for id in &chosen {
-        let result = app.runtime.models[id].result.as_ref().expect("image");
+        let result = app.result(id).expect("image");
         assert_eq!(result.key, key, "{id} shows another layout or seed");
     }
     // Two different networks give two different pictures of the same layout.
-    let a = &app.runtime.models[&chosen[0]]
-        .result
-        .as_ref()
-        .expect("a")
-        .image;
-    let b = &app.runtime.models[&chosen[1]]
-        .result
-        .as_ref()
-        .expect("b")
-        .image;
+    let a = &app.result(&chosen[0]).expect("a").image;
+    let b = &app.result(&chosen[1]).expect("b").image;
     assert_ne!(a.as_raw(), b.as_raw());
     for id in &chosen {
-        let name = app.runtime.model_name(id);
+        let name = app.model_name(id);
         h.get_by_label(&format!("Result of {name}"));
         assert!(has_text(&h, &name), "no caption {name}");
     }
@@ -392,25 +379,20 @@ fn compare_view_shows_two_models_on_one_layout_and_seed() {
     assert!(has_text(&h, "CC-FPSE · FPSE discriminator"));
 
     // Unticking one leaves one; the grid export then waits for a second model.
-    let name0 = h.state().runtime.model_name(&chosen[0]);
+    let name0 = h.state().model_name(&chosen[0]);
     h.get_by_role_and_label(egui::accesskit::Role::CheckBox, &name0)
         .click();
     h.step();
     h.step();
-    assert_eq!(h.state().state.compare_models, vec![chosen[1].clone()]);
-    assert!(!scenebrush::ui::compare_ready(
-        &h.state().state,
-        &h.state().runtime
-    ));
+    assert_eq!(h.state().state().compare_models, vec![chosen[1].clone()]);
+    assert!(!h.state().compare_ready());
 }
 
 /// The active model's image on screen.
 fn shown_image(h: &Harness<'_, SceneBrushApp>) -> image::RgbaImage {
     let app = h.state();
-    let active = app.state.active_model.as_ref().expect("an active model");
-    app.runtime.models[active]
-        .result
-        .as_ref()
+    let active = app.state().active_model.as_ref().expect("an active model");
+    app.result(active)
         .expect("an image on screen")
         .image
         .clone()
@@ -458,7 +440,7 @@ fn exports_image_layouts_and_grid_and_asks_before_replacing() {
     let mut h = harness(new_app(None));
     wait_for_renders(&mut h);
     let (w, h_px) = {
-        let d = &h.state().runtime.doc.labels;
+        let d = h.state().labels();
         (d.width(), d.height())
     };
 
@@ -490,8 +472,9 @@ fn exports_image_layouts_and_grid_and_asks_before_replacing() {
         "the JPEG is {diff} levels off on average"
     );
     // The check tells images apart: the layout in class colours is far off.
-    let doc = &h.state().runtime.doc;
-    let other = image::DynamicImage::ImageRgba8(doc.labels.to_color_image(&doc.palette)).to_rgb8();
+    let app = h.state();
+    let other =
+        image::DynamicImage::ImageRgba8(app.labels().to_color_image(app.palette())).to_rgb8();
     let far = mean_abs_diff(&exported, &other);
     assert!(
         far > 4.0 * JPEG_TOLERANCE,
@@ -500,39 +483,30 @@ fn exports_image_layouts_and_grid_and_asks_before_replacing() {
 
     let ids = dir.path().join("layout.png");
     save(&mut h, SaveKind::LayoutIds, &ids, false);
-    let doc = &h.state().runtime.doc;
-    let back = scenebrush::io::load_label_png(&ids, &doc.classes, doc.dontcare).expect("reload");
-    assert_eq!(back, doc.labels);
+    let app = h.state();
+    let back = scenebrush::io::load_label_png(&ids, app.classes(), app.dontcare()).expect("reload");
+    assert_eq!(back, *app.labels());
     let colors = dir.path().join("layout-colours.png");
     save(&mut h, SaveKind::LayoutColors, &colors, false);
-    let doc = &h.state().runtime.doc;
-    let back = scenebrush::io::load_label_png(&colors, &doc.classes, doc.dontcare).expect("reload");
-    assert_eq!(back, doc.labels);
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
+    let app = h.state();
+    let back =
+        scenebrush::io::load_label_png(&colors, app.classes(), app.dontcare()).expect("reload");
+    assert_eq!(back, *app.labels());
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
 
     // Ctrl+Shift+E before the compare view has images: an explanation, not an empty dialog.
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::E);
     h.step();
-    let error = h
-        .state_mut()
-        .runtime
-        .error
-        .take()
-        .expect("nothing to export");
+    let error = take_error(&mut h);
     assert_eq!(error.title, "Nothing to export yet");
-    assert!(h.state().runtime.dialog.is_none());
+    assert!(!h.state().dialog_open());
 
     // The grid: the compare view's two images with captions.
     click(&mut h, "Compare");
     wait_for_renders(&mut h);
     let grid = dir.path().join("grid.png");
     save(&mut h, SaveKind::Grid, &grid, false);
-    let cells: Vec<GridCell> =
-        scenebrush::ui::grid_cells(&h.state().state, &h.state().runtime).expect("cells");
+    let cells: Vec<GridCell> = h.state().grid_cells().expect("cells");
     assert_eq!(cells.len(), 2);
     let layout = grid_layout(&cells);
     assert_eq!(read_size(&grid), (layout.width, layout.height));
@@ -541,24 +515,27 @@ fn exports_image_layouts_and_grid_and_asks_before_replacing() {
     // Saving over an existing file asks first and leaves it untouched until confirmed.
     let original = std::fs::read(&ids).expect("read");
     let car = class_id(&h, "Car");
-    h.state_mut().state.active_class = car;
+    apply(&mut h, Command::SelectClass(car));
     click(&mut h, "Fill");
     click_canvas(&mut h, (128.5, 2.5));
     save(&mut h, SaveKind::LayoutIds, &ids, false);
-    assert!(h.state().runtime.overwrite.is_some(), "no question asked");
+    assert!(
+        h.state().overwrite_question().is_some(),
+        "no question asked"
+    );
     assert_eq!(
         std::fs::read(&ids).expect("read"),
         original,
         "replaced without asking"
     );
     click(&mut h, "Cancel");
-    assert!(h.state().runtime.overwrite.is_none());
+    assert!(h.state().overwrite_question().is_none());
     assert_eq!(std::fs::read(&ids).expect("read"), original);
     save(&mut h, SaveKind::LayoutIds, &ids, false);
     click(&mut h, "Replace");
-    let doc = &h.state().runtime.doc;
-    let back = scenebrush::io::load_label_png(&ids, &doc.classes, doc.dontcare).expect("reload");
-    assert_eq!(back, doc.labels);
+    let app = h.state();
+    let back = scenebrush::io::load_label_png(&ids, app.classes(), app.dontcare()).expect("reload");
+    assert_eq!(back, *app.labels());
     assert_ne!(std::fs::read(&ids).expect("read"), original);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("list")
@@ -587,7 +564,7 @@ fn bad_files_are_reported_and_the_painting_is_kept() {
     click(&mut h, "Rectangle");
     drag(&mut h, (10.5, 10.5), (60.5, 40.5));
     let painted = labels(&h);
-    let steps = h.state().runtime.doc.history.undo_len();
+    let steps = h.state().undo_len();
 
     // Class ids the model does not know.
     let (w, hh) = (painted.width(), painted.height());
@@ -603,19 +580,19 @@ fn bad_files_are_reported_and_the_painting_is_kept() {
         .apply_commands(&ctx, vec![Command::Open(Some(bad_ids.clone()))]);
     h.step();
     h.step();
-    let error = h.state().runtime.error.clone().expect("an error report");
+    let error = h.state().error().cloned().expect("an error report");
     assert!(error.title.contains("bad-ids.png"), "{error:?}");
     assert!(error.message.contains("200 (20 pixels)"), "{error:?}");
     assert!(error.message.contains("77 (1 pixel)"), "{error:?}");
     assert_eq!(labels(&h), painted);
-    assert_eq!(h.state().runtime.doc.history.undo_len(), steps);
+    assert_eq!(h.state().undo_len(), steps);
     // The error panel shows the message and can be dismissed; painting goes on meanwhile.
     assert!(
         has_text(&h, "200 (20 pixels)"),
         "the error panel shows the ids"
     );
     click(&mut h, "Dismiss");
-    assert!(h.state().runtime.error.is_none());
+    assert!(h.state().error().is_none());
 
     // Colours that are no class, and a file that is no PNG at all.
     let mut rgb = image::RgbImage::from_pixel(w, hh, image::Rgb([128, 128, 128]));
@@ -628,7 +605,7 @@ fn bad_files_are_reported_and_the_painting_is_kept() {
         h.state_mut()
             .apply_commands(&ctx, vec![Command::Open(Some(path.clone()))]);
         h.step();
-        let error = h.state_mut().runtime.error.take().expect("an error report");
+        let error = take_error(&mut h);
         assert!(error.message.contains(needle), "{error:?}");
         assert_eq!(labels(&h), painted);
     }
@@ -641,16 +618,9 @@ fn bad_files_are_reported_and_the_painting_is_kept() {
         .push(std::sync::Arc::new(common::PathFile(good.clone())));
     h.step();
     h.step();
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
     assert!(labels(&h).data().iter().all(|&v| v == 3));
-    assert_eq!(
-        h.state().runtime.doc.source.as_deref(),
-        Some(good.as_path())
-    );
+    assert_eq!(h.state().layout_source(), Some(good.as_path()));
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.step();
     assert_eq!(labels(&h), painted);
@@ -675,37 +645,28 @@ fn unavailable_models_are_listed_with_their_reason() {
         provider: ProviderPreference::Cpu,
         session_file: None,
     };
-    let mut state = AppState::default();
-    let runtime = Runtime::new(&args, &mut state);
-    let mut h = harness(SceneBrushApp::new(state, runtime));
+    let mut h = harness(SceneBrushApp::new(&args, AppState::default()));
     wait_for_renders(&mut h);
     let app = h.state();
-    assert_eq!(app.state.active_model.as_deref(), Some(common::FIXTURES[0]));
-    assert!(app.runtime.is_usable(common::FIXTURES[0]));
-    assert!(!app.runtime.is_usable(common::FIXTURES[1]));
-    let reason = app
-        .runtime
-        .unusable_reason(common::FIXTURES[1])
-        .expect("a reason");
+    assert_eq!(
+        app.state().active_model.as_deref(),
+        Some(common::FIXTURES[0])
+    );
+    assert!(app.is_usable(common::FIXTURES[0]));
+    assert!(!app.is_usable(common::FIXTURES[1]));
+    let reason = app.unusable_reason(common::FIXTURES[1]).expect("a reason");
     assert!(reason.contains("model.onnx"), "{reason}");
-    assert!(app.runtime.unusable_reason("broken").is_some());
+    assert!(app.unusable_reason("broken").is_some());
     // Listed, greyed out; the working model still renders.
-    let corrupt_name = app.runtime.model_name(common::FIXTURES[1]);
+    let corrupt_name = app.model_name(common::FIXTURES[1]);
     assert!(h.get_by_label(&corrupt_name).accesskit_node().is_disabled());
     h.get_by_label("broken");
-    assert!(app.runtime.models[common::FIXTURES[0]].result.is_some());
+    assert!(app.result(common::FIXTURES[0]).is_some());
 }
 
 fn fixed_timings(h: &mut Harness<'_, SceneBrushApp>) {
     // Latencies differ from run to run; pin them so the snapshots compare the layout.
-    for view in h.state_mut().runtime.models.values_mut() {
-        if let Some(r) = &mut view.result {
-            r.latency_ms = 42.0;
-        }
-        if let scenebrush::ui::LoadState::Loaded { load_ms, .. } = &mut view.load {
-            *load_ms = 100.0;
-        }
-    }
+    h.state_mut().pin_timings(42.0, 100.0);
     h.remove_cursor();
     h.step();
     h.step();
@@ -728,7 +689,7 @@ fn snapshots_of_the_main_window() {
     let mut h = harness(new_app(Some(layout)));
     wait_for_renders(&mut h);
     click(&mut h, "Car");
-    h.state_mut().state.brush_size = 10.0;
+    apply(&mut h, Command::SetBrushSize(10.0));
     drag(&mut h, (30.5, 170.5), (90.5, 160.5));
     wait_for_renders(&mut h);
     fixed_timings(&mut h);
@@ -745,13 +706,13 @@ fn zoom_and_pan_the_canvas() {
     let mut h = harness(new_app(None));
     h.step();
     h.step();
-    let fit = h.state().runtime.canvas.effective_zoom;
-    assert!(h.state().state.zoom_fit);
+    let fit = h.state().canvas_zoom();
+    assert!(h.state().state().zoom_fit);
     click(&mut h, "+");
-    assert!(!h.state().state.zoom_fit);
-    assert!((h.state().state.zoom - fit * 1.25).abs() < 1e-3);
+    assert!(!h.state().state().zoom_fit);
+    assert!((h.state().state().zoom - fit * 1.25).abs() < 1e-3);
     click(&mut h, "Fit");
-    assert!(h.state().state.zoom_fit);
+    assert!(h.state().state().zoom_fit);
 
     // The wheel zooms around the pointer: the map point under it stays put.
     let anchor_map = (64.0, 48.0);
@@ -768,7 +729,7 @@ fn zoom_and_pan_the_canvas() {
     for _ in 0..30 {
         h.step();
     }
-    assert!(h.state().state.zoom > fit * 1.05, "wheel did not zoom in");
+    assert!(h.state().state().zoom > fit * 1.05, "wheel did not zoom in");
     let moved = screen(&h, anchor_map) - anchor;
     assert!(
         moved.length() < 2.0,
@@ -776,7 +737,7 @@ fn zoom_and_pan_the_canvas() {
     );
 
     // Middle drag pans by the pointer's movement.
-    let pan = h.state().runtime.canvas.pan;
+    let pan = h.state().canvas_pan();
     let start = screen(&h, (128.0, 96.0));
     let end = start + egui::vec2(60.0, -30.0);
     h.hover_at(start);
@@ -799,31 +760,21 @@ fn zoom_and_pan_the_canvas() {
         modifiers: Modifiers::NONE,
     });
     h.step();
-    let panned = h.state().runtime.canvas.pan - pan;
+    let panned = h.state().canvas_pan() - pan;
     assert!(
         (panned - egui::vec2(60.0, -30.0)).length() < 1.5,
         "panned {panned:?}"
     );
-    assert_eq!(
-        h.state().runtime.doc.history.undo_len(),
-        0,
-        "panning painted"
-    );
+    assert_eq!(h.state().undo_len(), 0, "panning painted");
 }
 
 #[test]
 fn typed_seed_reproduces_and_new_style_changes_the_image() {
     let mut h = harness(new_app(None));
     wait_for_renders(&mut h);
-    let active = h.state().state.active_model.clone().expect("active");
-    let image_of = |h: &Harness<'_, SceneBrushApp>| {
-        h.state().runtime.models[&active]
-            .result
-            .as_ref()
-            .expect("image")
-            .image
-            .clone()
-    };
+    let active = h.state().state().active_model.clone().expect("active");
+    let image_of =
+        |h: &Harness<'_, SceneBrushApp>| h.state().result(&active).expect("image").image.clone();
     let seed0 = image_of(&h);
 
     // Type a seed into the seed field.
@@ -842,7 +793,7 @@ fn typed_seed_reproduces_and_new_style_changes_the_image() {
     h.key_press(Key::Enter);
     h.step();
     h.step();
-    assert_eq!(h.state().state.seed, 1234);
+    assert_eq!(h.state().state().seed, 1234);
     wait_for_renders(&mut h);
     let seed1234 = image_of(&h);
     assert_ne!(
@@ -853,7 +804,7 @@ fn typed_seed_reproduces_and_new_style_changes_the_image() {
 
     // New style draws another seed; typing the old one back reproduces the old image.
     click(&mut h, "New style");
-    assert_ne!(h.state().state.seed, 1234);
+    assert_ne!(h.state().state().seed, 1234);
     wait_for_renders(&mut h);
     let ctx = h.ctx.clone();
     h.state_mut()
@@ -872,10 +823,13 @@ fn a_bad_start_layout_is_reported_and_an_example_opens_instead() {
     h.step();
     h.step();
     let app = h.state();
-    let error = app.runtime.error.clone().expect("an error report");
+    let error = app.error().cloned().expect("an error report");
     assert!(error.message.contains("square.png"), "{error:?}");
     assert!(error.message.contains("64x64"), "{error:?}");
-    let source = app.runtime.doc.source.clone().expect("an example instead");
+    let source = app
+        .layout_source()
+        .map(Path::to_path_buf)
+        .expect("an example instead");
     assert!(source.starts_with(common::repo_dir().join("assets/layouts")));
     assert!(has_text(&h, "aspect ratios differ"));
 }
@@ -888,12 +842,12 @@ fn the_painting_survives_a_restart() {
     h.step();
     click(&mut h, "Brush");
     click(&mut h, "Car");
-    h.state_mut().state.brush_size = 8.0;
+    apply(&mut h, Command::SetBrushSize(8.0));
     drag(&mut h, (40.5, 20.5), (200.5, 20.5));
     let painted = labels(&h);
     // What eframe does every 30 s and on exit; nothing is written again while nothing changes.
-    assert!(h.state_mut().runtime.save_session().expect("session saved"));
-    assert!(!h.state_mut().runtime.save_session().expect("no change"));
+    assert!(h.state_mut().save_session().expect("session saved"));
+    assert!(!h.state_mut().save_session().expect("no change"));
     drop(h);
 
     let mut h = harness(new_app_with(None, Some(session.clone())));
@@ -903,7 +857,7 @@ fn the_painting_survives_a_restart() {
         painted,
         "the restored layout is the painted one"
     );
-    assert!(h.state().runtime.doc.source.is_none());
+    assert!(h.state().layout_source().is_none());
     assert!(has_text(
         &h,
         "Restored the layout you were painting last time"
@@ -921,16 +875,19 @@ fn an_unreadable_session_layout_is_kept_aside_and_an_example_opens() {
     let mut h = harness(new_app_with(None, Some(session.clone())));
     h.step();
     let app = h.state();
-    let source = app.runtime.doc.source.clone().expect("an example instead");
+    let source = app
+        .layout_source()
+        .map(Path::to_path_buf)
+        .expect("an example instead");
     assert!(source.starts_with(common::repo_dir().join("assets/layouts")));
     let aside = dir.path().join("layout-not-restored.png");
     assert_eq!(std::fs::read(&aside).expect("kept aside"), original);
     assert!(has_text(&h, "could not be restored"));
     // The next save writes the current layout; the old one stays aside.
-    assert!(h.state_mut().runtime.save_session().expect("session saved"));
+    assert!(h.state_mut().save_session().expect("session saved"));
     assert_eq!(std::fs::read(&aside).expect("still there"), original);
-    let saved = scenebrush::io::load_label_png(&session, &h.state().runtime.doc.classes, None)
-        .expect("readable");
+    let saved =
+        scenebrush::io::load_label_png(&session, h.state().classes(), None).expect("readable");
     assert_eq!(saved, labels(&h));
 }
 
@@ -942,21 +899,14 @@ fn answer_dialog(
     answer: Option<Option<PathBuf>>,
 ) {
     let (tx, rx) = std::sync::mpsc::channel();
-    h.state_mut().runtime.dialog = Some(PendingDialog { purpose, rx });
+    h.state_mut().await_dialog(PendingDialog::new(purpose, rx));
     if let Some(answer) = answer {
         tx.send(answer).expect("send");
     }
     drop(tx);
     h.step();
     h.step();
-    assert!(
-        h.state().runtime.dialog.is_none(),
-        "the answer was not taken"
-    );
-}
-
-fn take_error(h: &mut Harness<'_, SceneBrushApp>) -> scenebrush::ui::ErrorReport {
-    h.state_mut().runtime.error.take().expect("an error report")
+    assert!(!h.state().dialog_open(), "the answer was not taken");
 }
 
 #[test]
@@ -969,9 +919,9 @@ fn file_dialog_answers_are_handled() {
 
     // Cancel: nothing changes and nothing is reported.
     answer_dialog(&mut h, DialogPurpose::Open, Some(None));
-    assert!(h.state().runtime.error.is_none());
+    assert!(h.state().error().is_none());
     assert_eq!(labels(&h), before);
-    assert_eq!(h.state().runtime.doc.history.undo_len(), 0);
+    assert_eq!(h.state().undo_len(), 0);
     // The dialog's thread ended without an answer (no portal, no zenity).
     answer_dialog(&mut h, DialogPurpose::Save(SaveKind::LayoutIds), None);
     let error = take_error(&mut h);
@@ -982,16 +932,9 @@ fn file_dialog_answers_are_handled() {
     let good = dir.path().join("good.png");
     scenebrush::io::save_label_ids_png(&good, &LabelMap::new(w, hh, 3), false).expect("write");
     answer_dialog(&mut h, DialogPurpose::Open, Some(Some(good.clone())));
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
     assert!(labels(&h).data().iter().all(|&v| v == 3));
-    assert_eq!(
-        h.state().runtime.doc.source.as_deref(),
-        Some(good.as_path())
-    );
+    assert_eq!(h.state().layout_source(), Some(good.as_path()));
     let opened = labels(&h);
     // A name typed past the PNG filter, and a folder dropped on the window: refused, named.
     let jpg = dir.path().join("photo.jpg");
@@ -1021,16 +964,13 @@ fn file_dialog_answers_are_handled() {
         DialogPurpose::Save(SaveKind::LayoutIds),
         Some(Some(typed.clone())),
     );
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
     assert!(!typed.exists());
-    let doc = &h.state().runtime.doc;
+    let app = h.state();
     let saved = dir.path().join("typed.png");
-    let back = scenebrush::io::load_label_png(&saved, &doc.classes, doc.dontcare).expect("saved");
-    assert_eq!(back, doc.labels);
+    let back =
+        scenebrush::io::load_label_png(&saved, app.classes(), app.dontcare()).expect("saved");
+    assert_eq!(back, *app.labels());
     // The dialog asked about "typed", not about the existing "typed.png": the app asks.
     let original = std::fs::read(&saved).expect("read");
     answer_dialog(
@@ -1038,7 +978,7 @@ fn file_dialog_answers_are_handled() {
         DialogPurpose::Save(SaveKind::LayoutIds),
         Some(Some(typed)),
     );
-    let question = h.state().runtime.overwrite.clone().expect("a question");
+    let question = h.state().overwrite_question().cloned().expect("a question");
     assert_eq!(question.path, saved);
     click(&mut h, "Cancel");
     assert_eq!(std::fs::read(&saved).expect("read"), original);
@@ -1071,12 +1011,8 @@ fn file_dialog_answers_are_handled() {
         DialogPurpose::Save(SaveKind::Image),
         Some(Some(png.clone())),
     );
-    assert!(h.state().runtime.overwrite.is_none());
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
+    assert!(h.state().overwrite_question().is_none());
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
     let exported = image::open(&png).expect("an image").to_rgba8();
     assert!(exported.as_raw() == shown_image(&h).as_raw());
 
@@ -1088,17 +1024,13 @@ fn file_dialog_answers_are_handled() {
         Some(Some(classes.clone())),
     );
     assert_eq!(
-        h.state().state.train.class_file.as_deref(),
+        h.state().state().train.class_file.as_deref(),
         Some(classes.as_path())
     );
-    let labels_before = h.state().state.train.labels.clone();
+    let labels_before = h.state().state().train.labels.clone();
     answer_dialog(&mut h, DialogPurpose::Train(TrainPick::Labels), Some(None));
-    assert_eq!(h.state().state.train.labels, labels_before);
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
+    assert_eq!(h.state().state().train.labels, labels_before);
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
 }
 
 /// A session layout the fixture models cannot read (ids they do not have).
@@ -1122,7 +1054,7 @@ fn two_unreadable_sessions_in_a_row_keep_both_files() {
     assert_eq!(std::fs::read(&kept_first).expect("first kept"), first);
     assert_eq!(std::fs::read(&kept_second).expect("second kept"), second);
     assert!(!session.exists());
-    let notice = h.state().runtime.notice.clone().expect("a notice").0;
+    let notice = h.state().notice().map(str::to_string).expect("a notice");
     assert!(notice.contains("layout-not-restored-2.png"), "{notice}");
 }
 
@@ -1137,11 +1069,14 @@ fn a_session_layout_declaring_a_huge_size_does_not_stop_the_start() {
     h.step();
     eprintln!("started in {:?}", start.elapsed());
     let app = h.state();
-    let source = app.runtime.doc.source.clone().expect("an example instead");
+    let source = app
+        .layout_source()
+        .map(Path::to_path_buf)
+        .expect("an example instead");
     assert!(source.starts_with(common::repo_dir().join("assets/layouts")));
     let aside = dir.path().join("layout-not-restored.png");
     assert_eq!(std::fs::read(&aside).expect("kept aside"), huge);
-    let notice = app.runtime.notice.clone().expect("a notice").0;
+    let notice = app.notice().map(str::to_string).expect("a notice");
     assert!(
         notice.contains("60000x60000") && notice.contains("at most"),
         "{notice}"

@@ -15,11 +15,13 @@ use scenebrush::canvas::LabelMap;
 use scenebrush::inference::{ProviderPreference, Segmenter, labels_from_photo, read_photo};
 use scenebrush::models::{ModelKind, ModelPackage};
 use scenebrush::training::{
-    CHECKPOINT_FILE, RunStatus, TrainerLauncher, TrainerSetup, find_trainer, write_class_file,
+    CHECKPOINT_FILE, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup, find_trainer,
+    write_class_file,
 };
+use scenebrush::ui::actions::fit_to_canvas;
+use scenebrush::ui::resources::fallback_classes;
 use scenebrush::ui::{
-    AppArgs, AppState, Command, Runtime, SceneBrushApp, TrainCommand, TrainPick, TrainingRuntime,
-    View, fallback_classes, fit_to_canvas,
+    AppArgs, AppState, Command, SceneBrushApp, TrainCommand, TrainPick, TrainingRuntime, View,
 };
 
 /// The fake trainer's runs take a second or two; the real one tens of seconds on a busy CPU.
@@ -46,11 +48,11 @@ fn app(model_dirs: Vec<PathBuf>, setup: TrainerSetup, tmp: &Path) -> SceneBrushA
         provider: ProviderPreference::Cpu,
         session_file: None,
     };
-    let mut state = AppState::default();
-    let mut runtime = Runtime::new(&args, &mut state);
-    runtime.training =
-        TrainingRuntime::new(setup, Some(tmp.join("runs")), Some(tmp.join("user-models")));
-    SceneBrushApp::new(state, runtime)
+    SceneBrushApp::new(&args, AppState::default()).with_training(TrainingRuntime::new(
+        setup,
+        Some(tmp.join("runs")),
+        Some(tmp.join("user-models")),
+    ))
 }
 
 fn harness(app: SceneBrushApp) -> Harness<'static, SceneBrushApp> {
@@ -80,23 +82,28 @@ fn command(h: &mut Harness<'_, SceneBrushApp>, c: Command) {
     h.step();
 }
 
+/// Changes the Train tab's settings as its widgets do (without running a frame).
+fn set_train(h: &mut Harness<'_, SceneBrushApp>, change: impl FnOnce(&mut TrainSettings)) {
+    let mut settings = h.state().state().train.clone();
+    change(&mut settings);
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .apply_commands(&ctx, vec![Command::Train(TrainCommand::Set(settings))]);
+}
+
 fn status(app: &SceneBrushApp) -> Option<RunStatus> {
-    app.runtime
-        .training
-        .run
-        .as_ref()
-        .map(|r| r.progress.status.clone())
+    app.training().run().map(|r| r.progress.status.clone())
 }
 
 /// The run's status and log, for failure messages.
 fn describe(app: &SceneBrushApp) -> String {
-    match &app.runtime.training.run {
+    match app.training().run() {
         Some(run) => format!(
             "status {:?}, step {}/{}, message {:?}\nlog:\n{}",
             run.progress.status,
             run.progress.step,
             run.progress.steps,
-            app.runtime.training.message,
+            app.training().message(),
             run.progress
                 .log
                 .iter()
@@ -104,7 +111,7 @@ fn describe(app: &SceneBrushApp) -> String {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
-        None => format!("no run; message {:?}", app.runtime.training.message),
+        None => format!("no run; message {:?}", app.training().message()),
     }
 }
 
@@ -136,12 +143,7 @@ fn wait_for_renders(h: &mut Harness<'_, SceneBrushApp>) {
         if app.settled() {
             return;
         }
-        let status: Vec<String> = app
-            .runtime
-            .models
-            .iter()
-            .map(|(id, m)| format!("{id}: {:?}, error {:?}", m.load, m.error))
-            .collect();
+        let status = app.models_status();
         assert!(
             start.elapsed() < Duration::from_secs(120),
             "renders did not arrive: {status:?}"
@@ -188,7 +190,7 @@ fn train_tab_runs_the_trainer_plots_losses_and_compares_the_new_model() {
     let mut h = harness(app(vec![models], fake("finish"), tmp.path()));
     h.step();
     click(&mut h, "Train");
-    assert_eq!(h.state().state.view, View::Train);
+    assert_eq!(h.state().state().view, View::Train);
     assert!(has_text(&h, "Train a model"));
 
     // A dataset folder with photos/ and labels/ fills both.
@@ -196,44 +198,41 @@ fn train_tab_runs_the_trainer_plots_losses_and_compares_the_new_model() {
         &mut h,
         Command::Train(TrainCommand::Picked(TrainPick::Dataset, data.clone())),
     );
-    let train = h.state().state.train.clone();
+    let train = h.state().state().train.clone();
     assert_eq!(train.photos, Some(data.join("photos")));
     assert_eq!(train.labels, Some(data.join("labels")));
-    h.state_mut().state.train.base_model = Some(base.to_string());
-    h.state_mut().state.train.steps = 3;
+    set_train(&mut h, |t| {
+        t.base_model = Some(base.to_string());
+        t.steps = 3;
+    });
     h.step();
     assert!(has_text(&h, "architecture and size come from it"));
     type_name(&mut h, "Tuned streets");
-    assert_eq!(h.state().state.train.name, "Tuned streets");
+    assert_eq!(h.state().state().train.name, "Tuned streets");
     assert!(has_text(&h, "id tuned-streets"));
 
     click(&mut h, "Check dataset");
     wait_until(&mut h, "the dataset check", FAKE_TIMEOUT, |a| {
-        matches!(
-            a.runtime.training.check,
-            Some(scenebrush::ui::CheckState::Done(_))
-        )
+        a.training().check_done()
     });
     assert!(has_text(&h, "Dataset OK: 4 pairs"));
     // With the pair count known, the steps also read as epochs (3 steps x 1 / 4 pairs).
-    assert_eq!(h.state().runtime.training.pairs(), Some(4));
+    assert_eq!(h.state().training().pairs(), Some(4));
 
     click(&mut h, "Start");
     let run_dir = h
         .state()
-        .runtime
-        .training
-        .run
-        .as_ref()
+        .training()
+        .run()
         .map(|r| r.plan.run_dir.clone())
         .expect("a run");
     assert_eq!(run_dir, tmp.path().join("runs/tuned-streets"));
     wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
-        a.state.view == View::Compare
+        a.state().view == View::Compare
     });
 
     let app = h.state();
-    let run = app.runtime.training.run.as_ref().expect("the run");
+    let run = app.training().run().expect("the run");
     assert!(
         matches!(&run.progress.status, RunStatus::Exported { id, .. } if id == "tuned-streets"),
         "{}",
@@ -248,7 +247,7 @@ fn train_tab_runs_the_trainer_plots_losses_and_compares_the_new_model() {
     assert_eq!((run.progress.step, run.progress.steps), (3, 3));
     assert_eq!(run.progress.images_per_s, Some(1.5));
     let sample = run.sample.as_ref().expect("the sample grid");
-    assert_eq!((sample.step, sample.size), (2, [256, 192]));
+    assert_eq!((sample.step, sample.size()), (2, [256, 192]));
     assert!(
         run.progress.log.iter().any(|l| l.contains("INFO step 3/3")),
         "{}",
@@ -267,24 +266,24 @@ fn train_tab_runs_the_trainer_plots_losses_and_compares_the_new_model() {
     );
 
     // The package is registered without a restart, and compared with its base.
-    let pkg = app.runtime.package("tuned-streets").expect("registered");
+    let pkg = app.package("tuned-streets").expect("registered");
     assert_eq!(pkg.dir, tmp.path().join("user-models/tuned-streets"));
     assert_eq!(pkg.meta.name, "Tuned streets");
     assert_eq!(
-        app.state.compare_models,
+        app.state().compare_models,
         vec![base.to_string(), "tuned-streets".to_string()]
     );
     wait_for_renders(&mut h);
     let app = h.state();
     for id in [base, "tuned-streets"] {
-        assert!(app.runtime.models[id].result.is_some(), "{id} rendered");
+        assert!(app.result(id).is_some(), "{id} rendered");
     }
     assert!(has_text(&h, "Result of Tuned streets"));
-    assert_eq!(h.state().state.train.last_run, Some(run_dir));
+    assert_eq!(h.state().state().train.last_run, Some(run_dir));
 
     // Back in the Train tab the plot shows the values it was given.
     click(&mut h, "Train");
-    let (min, max) = h.state().runtime.training.plot_bounds.expect("a plot");
+    let (min, max) = h.state().loss_plot_bounds().expect("a plot");
     assert!(min[0] <= 1.0 && max[0] >= 3.0, "{min:?} {max:?}");
     assert!(min[1] <= -0.0119 && max[1] >= 25.25, "{min:?} {max:?}");
     assert!(has_text(&h, "Saved as model tuned-streets"));
@@ -305,24 +304,13 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
     click(&mut h, "Varied styles");
     click(&mut h, "Start");
     wait_until(&mut h, "the first step", FAKE_TIMEOUT, |a| {
-        a.runtime
-            .training
-            .run
-            .as_ref()
+        a.training()
+            .run()
             .is_some_and(|r| r.progress.step == 1 && r.progress.status == RunStatus::Running)
     });
-    assert!(h.state().runtime.training.is_training());
+    assert!(h.state().training().is_training());
     // From scratch: the architecture choices are passed on.
-    let args = h
-        .state()
-        .runtime
-        .training
-        .run
-        .as_ref()
-        .expect("run")
-        .plan
-        .args
-        .clone();
+    let args = h.state().training().run().expect("run").plan.args.clone();
     let args: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -341,8 +329,8 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
     // While it trains, the canvas paints.
     click(&mut h, "Paint");
     click(&mut h, "Car");
-    let car = h.state().state.active_class;
-    let before = h.state().runtime.doc.labels.clone();
+    let car = h.state().state().active_class;
+    let before = h.state().labels().clone();
     let (a, b) = (
         h.state().canvas_to_screen(40.5, 20.5),
         h.state().canvas_to_screen(200.5, 20.5),
@@ -357,16 +345,16 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
     }
     h.drop_at(b);
     h.step();
-    let after = h.state().runtime.doc.labels.clone();
+    let after = h.state().labels().clone();
     assert_ne!(after, before);
     assert_eq!(after.get(120, 20), Some(car));
     assert!(has_text(&h, "Training Stopper: step 1/3"), "status bar");
-    assert!(h.state().runtime.training.is_training());
+    assert!(h.state().training().is_training());
 
     click(&mut h, "Train");
     click(&mut h, "Stop");
     wait_until(&mut h, "the stop", FAKE_TIMEOUT, |a| {
-        !a.runtime.training.is_training()
+        !a.training().is_training()
     });
     let run_dir = tmp.path().join("runs/stopper");
     assert_eq!(
@@ -383,29 +371,21 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
     // Resume continues the same run from the run view; stop it again.
     click(&mut h, "Resume");
     wait_until(&mut h, "the resumed run's start", FAKE_TIMEOUT, |a| {
-        a.runtime.training.is_training() && matches!(status(a), Some(RunStatus::Running))
+        a.training().is_training() && matches!(status(a), Some(RunStatus::Running))
     });
-    let args = &h
-        .state()
-        .runtime
-        .training
-        .run
-        .as_ref()
-        .expect("run")
-        .plan
-        .args;
+    let args = &h.state().training().run().expect("run").plan.args;
     assert!(args.iter().any(|a| a.to_string_lossy() == "--resume"));
     click(&mut h, "Stop");
     wait_until(&mut h, "the second stop", FAKE_TIMEOUT, |a| {
-        !a.runtime.training.is_training()
+        !a.training().is_training()
     });
     assert!(matches!(status(h.state()), Some(RunStatus::Stopped { .. })));
 
     // As after a restart (no run on screen), the run is resumed from the list of runs: its
     // events file is replayed, so the curve still starts at step 1.
-    h.state_mut().runtime.training.run = None;
-    h.state_mut().runtime.training.refresh_runs();
-    h.state_mut().runtime.training.setup = fake("finish");
+    command(&mut h, Command::Train(TrainCommand::CloseRun));
+    command(&mut h, Command::Train(TrainCommand::RefreshRuns));
+    h.state_mut().set_trainer(fake("finish"));
     h.step();
     assert!(has_text(&h, "EARLIER RUNS"));
     click(&mut h, "Resume");
@@ -413,12 +393,12 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
         matches!(status(a), Some(RunStatus::Exported { .. }))
     });
     let app = h.state();
-    let run = app.runtime.training.run.as_ref().expect("run");
+    let run = app.training().run().expect("run");
     assert_eq!(run.plan.run_dir, run_dir);
     // The curve continues: step 1 from before the stops, steps 2 and 3 after.
     let steps: Vec<f64> = run.progress.losses["g_feat"].iter().map(|p| p[0]).collect();
     assert_eq!(steps, [1.0, 2.0, 3.0]);
-    assert!(app.runtime.package("stopper").is_some());
+    assert!(app.package("stopper").is_some());
 }
 
 #[test]
@@ -435,7 +415,7 @@ fn trainer_errors_and_crashes_are_shown() {
     type_name(&mut h, "Doomed");
     click(&mut h, "Start");
     wait_until(&mut h, "the failure", FAKE_TIMEOUT, |a| {
-        matches!(status(a), Some(RunStatus::Failed { .. })) && !a.runtime.training.is_training()
+        matches!(status(a), Some(RunStatus::Failed { .. })) && !a.training().is_training()
     });
     assert!(has_text(&h, "Training failed"));
     assert!(has_text(
@@ -443,17 +423,15 @@ fn trainer_errors_and_crashes_are_shown() {
         "CUDA out of memory while training step 2 (fake)"
     ));
     assert!(has_text(&h, "The trainer ended with exit status 1"));
-    assert!(h.state().runtime.package("doomed").is_none());
+    assert!(h.state().package("doomed").is_none());
 
     // A trainer that dies without an error event: its exit status and last words are shown.
-    h.state_mut().runtime.training.setup = fake("crash");
+    h.state_mut().set_trainer(fake("crash"));
     click(&mut h, "Start");
     wait_until(&mut h, "the crash", FAKE_TIMEOUT, |a| {
-        !a.runtime.training.is_training()
-            && a.runtime
-                .training
-                .run
-                .as_ref()
+        !a.training().is_training()
+            && a.training()
+                .run()
                 .is_some_and(|r| r.plan.run_dir.ends_with("doomed-2") && r.progress.exit.is_some())
     });
     let Some(RunStatus::Failed { message }) = status(h.state()) else {
@@ -483,37 +461,35 @@ fn dataset_check_lists_problems_file_by_file_and_bad_settings_are_explained() {
     );
     click(&mut h, "Check dataset");
     wait_until(&mut h, "the dataset check", FAKE_TIMEOUT, |a| {
-        matches!(
-            a.runtime.training.check,
-            Some(scenebrush::ui::CheckState::Done(_))
-        )
+        a.training().check_done()
     });
     assert!(has_text(&h, "The dataset has 2 problems (2 good pairs)"));
     assert!(has_text(&h, "extra.png"));
     assert!(has_text(&h, "has values 40 outside the class list"));
     // The check wrote the canvas's classes to a class file for the trainer.
     let (classes, _) = fallback_classes();
-    assert_eq!(h.state().runtime.doc.classes.len(), classes.len());
+    assert_eq!(h.state().classes().len(), classes.len());
 
     // Start without a name: the reason is shown and nothing starts.
     click(&mut h, "Start");
-    assert!(h.state().runtime.training.run.is_none());
+    assert!(h.state().training().run().is_none());
     assert!(has_text(&h, "give the new model a name"));
 
     // A base model without a training checkpoint is explained before and on Start.
     type_name(&mut h, "From fixture");
-    h.state_mut().state.train.base_model = Some(common::FIXTURES[0].to_string());
+    set_train(&mut h, |t| {
+        t.base_model = Some(common::FIXTURES[0].to_string())
+    });
     h.step();
     h.step();
     assert!(has_text(&h, "has no checkpoint.pt"));
     click(&mut h, "Start");
-    assert!(h.state().runtime.training.run.is_none());
+    assert!(h.state().training().run().is_none());
     let message = h
         .state()
-        .runtime
-        .training
-        .message
-        .clone()
+        .training()
+        .message()
+        .map(str::to_string)
         .expect("a reason");
     assert!(
         message.contains("has no checkpoint.pt") && message.contains("train from scratch"),
@@ -537,19 +513,18 @@ fn a_missing_environment_offers_the_setup_and_shows_its_output() {
     assert!(h.get_by_label("Start").accesskit_node().is_disabled());
     click(&mut h, "Set up the trainer environment");
     wait_until(&mut h, "the setup", FAKE_TIMEOUT, |a| {
-        a.runtime
-            .training
+        a.training()
             .setup_job
             .as_ref()
             .is_some_and(|j| j.exit.is_some())
     });
-    let job = h.state().runtime.training.setup_job.as_ref().expect("job");
+    let job = h.state().training().setup_job().expect("job");
     assert!(job.exit.is_some_and(|e| e.success()));
     let log: Vec<&String> = job.log.iter().collect();
     assert!(log.iter().any(|l| l.contains("[setup] ready")), "{log:?}");
     assert!(has_text(&h, "installing the trainer (fake)"));
     // After a good setup the trainer is looked for again (this checkout has its environment).
-    assert_eq!(h.state().runtime.training.setup, find_trainer());
+    assert_eq!(*h.state().training().setup(), find_trainer());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -582,22 +557,18 @@ fn open_photo_as_layout_segments_into_the_canvas_as_one_undo_step() {
         tmp.path(),
     ));
     h.step();
-    let before = h.state().runtime.doc.labels.clone();
-    let steps = h.state().runtime.doc.history.undo_len();
+    let before = h.state().labels().clone();
+    let steps = h.state().undo_len();
     let pkg = common::fixtures_dir().join(SEGMENTER);
     command(
         &mut h,
         Command::OpenPhoto(Some(pkg.join("reference_photo.png"))),
     );
     wait_until(&mut h, "the segmentation", FAKE_TIMEOUT, |a| {
-        a.runtime.photo_job.is_none()
+        !a.segmenting()
     });
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
-    let labels = h.state().runtime.doc.labels.clone();
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    let labels = h.state().labels().clone();
     assert_eq!((labels.width(), labels.height()), (256, 192));
     let expected = fit_to_canvas(&gray_png(&pkg.join("reference_labels.png")), 256, 192);
     let agree = agreement(&labels, &expected);
@@ -606,12 +577,12 @@ fn open_photo_as_layout_segments_into_the_canvas_as_one_undo_step() {
         "only {agree} of the pixels match PyTorch's labels"
     );
     assert_eq!(labels.histogram()[11], 0, "don't care is never predicted");
-    assert_eq!(h.state().runtime.doc.history.undo_len(), steps + 1);
+    assert_eq!(h.state().undo_len(), steps + 1);
     assert!(has_text(&h, "Layout from reference_photo.png"));
     // One undo step restores the painting.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.step();
-    assert_eq!(h.state().runtime.doc.labels, before);
+    assert_eq!(*h.state().labels(), before);
 
     // A JPEG dropped on the window is a photo: it is segmented too.
     let jpeg = tmp.path().join("street.jpg");
@@ -627,14 +598,10 @@ fn open_photo_as_layout_segments_into_the_canvas_as_one_undo_step() {
         &mut h,
         "the dropped photo's segmentation",
         FAKE_TIMEOUT,
-        |a| a.runtime.photo_job.is_none(),
+        |a| !a.segmenting(),
     );
-    assert!(
-        h.state().runtime.error.is_none(),
-        "{:?}",
-        h.state().runtime.error
-    );
-    let from_jpeg = h.state().runtime.doc.labels.clone();
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    let from_jpeg = h.state().labels().clone();
     let package = common::fixture(SEGMENTER);
     let direct = labels_from_photo(&package, &jpeg, ProviderPreference::Cpu).expect("segment");
     assert_eq!(from_jpeg, fit_to_canvas(&direct, 256, 192));
@@ -662,9 +629,9 @@ fn open_photo_explains_differing_classes_and_a_missing_segmenter() {
         .join("reference_photo.png");
     let mut h = harness(app(vec![models.clone()], fake("finish"), tmp.path()));
     h.step();
-    let before = h.state().runtime.doc.labels.clone();
+    let before = h.state().labels().clone();
     command(&mut h, Command::OpenPhoto(Some(photo.clone())));
-    let error = h.state().runtime.error.clone().expect("an error");
+    let error = h.state().error().cloned().expect("an error");
     assert_eq!(error.title, "The segmenter's classes differ");
     assert!(
         error.message.contains("id 3 is Water there, Road here")
@@ -673,14 +640,14 @@ fn open_photo_explains_differing_classes_and_a_missing_segmenter() {
         "{error:?}"
     );
     assert!(has_text(&h, "id 3 is Water there, Road here"));
-    assert_eq!(h.state().runtime.doc.labels, before);
+    assert_eq!(*h.state().labels(), before);
 
     // Without any segmenter.
     std::fs::remove_dir_all(&seg).expect("remove");
     let mut h = harness(app(vec![models], fake("finish"), tmp.path()));
     h.step();
     command(&mut h, Command::OpenPhoto(Some(photo)));
-    let error = h.state().runtime.error.clone().expect("an error");
+    let error = h.state().error().cloned().expect("an error");
     assert_eq!(error.title, "No segmenter model");
     assert!(error.message.contains("camvid-segmenter"), "{error:?}");
 }
@@ -1091,19 +1058,18 @@ fn fine_tunes_a_tiny_model_with_the_real_trainer_and_renders_with_it() {
     let mut h = harness(app(vec![models], TrainerSetup::Ready(launcher), tmp.path()));
     h.step();
     click(&mut h, "Train");
-    {
-        let train = &mut h.state_mut().state.train;
+    set_train(&mut h, |train| {
         train.photos = Some(photos);
         train.labels = Some(labels);
         train.base_model = Some("tiny-base".into());
         train.steps = 2;
         train.device = scenebrush::training::TrainDevice::Cpu;
         train.name = "Tiny tuned".into();
-    }
+    });
     h.step();
     click(&mut h, "Start");
     assert!(
-        h.state().runtime.training.is_training(),
+        h.state().training().is_training(),
         "{}",
         describe(h.state())
     );
@@ -1111,7 +1077,7 @@ fn fine_tunes_a_tiny_model_with_the_real_trainer_and_renders_with_it() {
         status(a).is_some_and(|s| s.is_over())
     });
     let app = h.state();
-    let run = app.runtime.training.run.as_ref().expect("run");
+    let run = app.training().run().expect("run");
     assert!(
         matches!(&run.progress.status, RunStatus::Exported { id, .. } if id == "tiny-tuned"),
         "{}",
@@ -1128,15 +1094,12 @@ fn fine_tunes_a_tiny_model_with_the_real_trainer_and_renders_with_it() {
     assert_eq!(run.progress.losses["g_gan"].len(), 2, "{}", describe(app));
     assert!(run.sample.is_some(), "a sample grid arrived");
     assert_eq!(
-        app.state.compare_models,
+        app.state().compare_models,
         vec!["tiny-base".to_string(), "tiny-tuned".to_string()]
     );
     wait_for_renders(&mut h);
     let app = h.state();
-    let result = app.runtime.models["tiny-tuned"]
-        .result
-        .as_ref()
-        .expect("the new model rendered");
+    let result = app.result("tiny-tuned").expect("the new model rendered");
     assert_eq!(result.image.dimensions(), (64, 64));
 
     // The package itself loads and renders through ONNX Runtime.

@@ -189,7 +189,7 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> an
                         .unwrap_or("-".into()),
                     m.map_or("-".into(), |m| format!("{}x{}", m.width, m.height)),
                     if e.is_available() {
-                        e.provider.clone().unwrap_or_else(|| provider.clone())
+                        provider.clone()
                     } else {
                         "-".into()
                     },

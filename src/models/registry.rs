@@ -22,9 +22,9 @@ pub struct RegistryEntry {
     /// The package's id, or its folder name when model.json cannot be read.
     pub id: String,
     pub package: Option<ModelPackage>,
+    /// Whether the package itself can be used (readable, valid, not shadowed). Whether a
+    /// session could be made from it is the GUI's to know (its generators' load state).
     pub status: PackageStatus,
-    /// The execution provider it runs on, once a session exists.
-    pub provider: Option<String>,
 }
 
 impl RegistryEntry {
@@ -211,7 +211,6 @@ impl ModelRegistry {
                             id,
                             package,
                             status,
-                            provider: None,
                         }
                     }
                     Err(e) => RegistryEntry {
@@ -221,7 +220,6 @@ impl ModelRegistry {
                         status: PackageStatus::Unavailable {
                             reason: e.to_string(),
                         },
-                        provider: None,
                     },
                 };
                 entries.push(entry);

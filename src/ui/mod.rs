@@ -1,57 +1,33 @@
-//! The egui/eframe GUI.
+//! The egui/eframe GUI, in layers whose imports point one way (docs/architecture.md):
 //!
-//! [`AppState`] is what the user chose (serialisable, persisted by eframe); [`Runtime`] holds
-//! the resources (inference worker, textures, the painting and its history, dialogs). Each
-//! part of the window is a `*_ui` function that draws and pushes [`Command`]s;
-//! [`SceneBrushApp::apply_commands`] carries them out after the UI pass.
+//! - [`state`]: what the user chose ([`AppState`], serialisable, persisted by eframe) and the
+//!   [`Command`]s the views emit;
+//! - [`resources`]: what the app holds at run time (models and their sessions, the painting,
+//!   jobs, the trainer), without egui;
+//! - [`actions`]: carry the commands out on state and resources, after the UI pass;
+//! - [`views`]: draw from state and resources and push commands (`*_ui` functions).
+//!
+//! [`SceneBrushApp`] (app.rs) owns one of each and runs the frame.
+pub mod actions;
 mod app;
-mod canvas;
-mod command;
-mod compare;
-mod files;
-mod menu;
-mod palette;
-mod photo;
-mod results;
-mod runtime;
-mod shortcuts;
-mod state;
-mod status_bar;
-mod toolbar;
-mod train;
-mod training;
-mod windows;
+pub mod resources;
+pub mod state;
+pub mod views;
 
 use std::path::PathBuf;
 
-pub use app::SceneBrushApp;
-pub use canvas::CANVAS_LABEL;
-pub use command::{Command, MapPos, SaveKind, Stroke, TrainCommand, TrainPick};
-pub use compare::{compare_ready, grid_cells};
-pub use photo::{class_mismatch, fit_to_canvas};
-pub use runtime::{
-    DialogPurpose, Document, ErrorReport, LoadState, ModelView, PendingDialog, RenderKey, Runtime,
-    default_scene, example_layouts, fallback_classes,
+pub use app::{SceneBrushApp, setup_style};
+pub use resources::{
+    AppArgs, CheckState, DialogPurpose, ErrorReport, PendingDialog, TrainingRuntime,
 };
-pub use state::{AppState, MAX_COMPARE, View};
-pub use train::training_summary;
-pub use training::{ActiveRun, CheckState, SampleView, SetupJob, TrainingRuntime};
+pub use state::{AppState, Command, MAX_COMPARE, SaveKind, TrainCommand, TrainPick, View};
+pub use views::CANVAS_LABEL;
 
 /// Window title and the name eframe stores settings under.
 pub const APP_NAME: &str = "SceneBrush";
 
 /// Comma-separated model ids: start in the compare view with these (scripts, screenshots).
 pub const COMPARE_ENV: &str = "SCENEBRUSH_COMPARE";
-
-/// What the GUI is started with.
-#[derive(Debug, Clone, Default)]
-pub struct AppArgs {
-    pub model_dirs: Vec<PathBuf>,
-    pub labels: Option<PathBuf>,
-    pub provider: crate::inference::ProviderPreference,
-    /// Where the layout being painted is kept across restarts; `None` keeps nothing.
-    pub session_file: Option<PathBuf>,
-}
 
 /// The per-user session file: the layout being painted when the app last saved its state.
 pub fn default_session_file() -> Option<PathBuf> {
@@ -98,8 +74,7 @@ pub fn run_app(args: AppArgs) -> anyhow::Result<()> {
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default();
             apply_compare_env(&mut state);
-            let runtime = Runtime::new(&args, &mut state);
-            Ok(Box::new(SceneBrushApp::new(state, runtime)))
+            Ok(Box::new(SceneBrushApp::new(&args, state)))
         }),
     )
     .map_err(|e| {

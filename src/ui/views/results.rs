@@ -2,30 +2,31 @@
 
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
-use super::command::{Command, SaveKind};
-use super::runtime::{LoadState, RenderKey, Runtime};
-use super::shortcuts;
-use super::state::{AppState, MAX_DRAWN_SEED};
+use crate::ui::resources::{LoadState, RenderKey, Resources, latency_text};
+use crate::ui::state::{AppState, Command, MAX_DRAWN_SEED, SaveKind};
 
-pub fn latency_text(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else {
-        format!("{ms:.0} ms")
-    }
-}
+use super::memory::ViewMemory;
+use super::shortcuts;
 
 /// The picture of one model for the current layout: the image (or why there is none), a
 /// "rendering" badge while a newer render is on its way, and the caption under it.
-pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width: f32) {
+pub fn result_card_ui(
+    ui: &mut Ui,
+    res: &Resources,
+    memory: &ViewMemory,
+    id: &str,
+    key: RenderKey,
+    width: f32,
+) {
+    let rt = &res.models;
     let (w, h) = rt
         .package(id)
-        .map_or((rt.doc.labels.width(), rt.doc.labels.height()), |p| {
+        .map_or((res.doc.labels.width(), res.doc.labels.height()), |p| {
             (p.meta.width, p.meta.height)
         });
     let size = vec2(width, width * h as f32 / w.max(1) as f32);
     let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
-    let view = rt.models.get(id);
+    let view = rt.get(id);
     let name = rt.model_name(id);
     response.widget_info(|| {
         egui::WidgetInfo::labeled(egui::Role::Image, true, format!("Result of {name}"))
@@ -50,9 +51,14 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
             ui.visuals().error_fg_color,
         ),
         Some(view) => {
-            if let Some(result) = &view.result {
+            if let Some(texture) = view
+                .result
+                .as_ref()
+                .and(memory.results.get(id))
+                .map(|t| &t.texture)
+            {
                 painter.image(
-                    result.texture.id(),
+                    texture.id(),
                     rect,
                     Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
                     Color32::WHITE,
@@ -109,7 +115,7 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
         if let Some(ms) = view.latency_ms() {
             facts.push(latency_text(ms));
         }
-        if let LoadState::Loaded { provider, .. } = &view.load {
+        if let Some(provider) = view.load.provider() {
             facts.push(provider.used.clone());
         }
         if let Some(r) = &view.result {
@@ -122,7 +128,8 @@ pub fn result_card_ui(ui: &mut Ui, rt: &Runtime, id: &str, key: RenderKey, width
 }
 
 /// One row per generator; unavailable ones greyed out with the reason as tooltip.
-pub fn model_list_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+pub fn model_list_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &mut Vec<Command>) {
+    let rt = &res.models;
     let choices = rt.model_choices();
     if choices.is_empty() {
         ui.label(RichText::new("No model packages found.").weak());
@@ -190,16 +197,22 @@ pub fn seed_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
 }
 
 /// The right panel of the paint view.
-pub fn results_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+pub fn results_ui(
+    ui: &mut Ui,
+    state: &AppState,
+    res: &Resources,
+    memory: &ViewMemory,
+    commands: &mut Vec<Command>,
+) {
     ui.label(RichText::new("MODEL").small().strong().weak());
-    model_list_ui(ui, state, rt, commands);
+    model_list_ui(ui, state, res, commands);
     ui.add_space(8.0);
     ui.separator();
     ui.label(RichText::new("RESULT").small().strong().weak());
     ui.add_space(2.0);
-    let key = rt.render_key(state);
+    let key = res.render_key(state);
     match &state.active_model {
-        Some(id) => result_card_ui(ui, rt, id, key, ui.available_width()),
+        Some(id) => result_card_ui(ui, res, memory, id, key, ui.available_width()),
         None => {
             ui.label(
                 RichText::new("No model can run, so there is nothing to synthesize yet. You can still paint and save layouts.")
@@ -211,11 +224,7 @@ pub fn results_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Ve
     seed_ui(ui, state, commands);
     ui.add_space(4.0);
     ui.horizontal(|ui| {
-        let has_image = state
-            .active_model
-            .as_deref()
-            .and_then(|id| rt.models.get(id))
-            .is_some_and(|m| m.result.is_some());
+        let has_image = res.has_image(state);
         if ui
             .add_enabled(has_image, egui::Button::new("Export image…"))
             .on_hover_text(format!(

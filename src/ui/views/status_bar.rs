@@ -1,25 +1,13 @@
 //! The status bar: per visible model its execution provider (and why a requested one is not
 //! used) and last latency; the pointer's class; errors and confirmations.
 
-use std::time::Duration;
-
 use egui::{RichText, Ui};
 
-use super::results::latency_text;
-use super::runtime::{LoadState, Runtime};
-use super::state::{AppState, View};
+use crate::ui::resources::{LoadState, Resources, latency_text};
+use crate::ui::state::AppState;
 
-/// How long a confirmation stays in the status bar.
-pub const NOTICE_DURATION: Duration = Duration::from_secs(6);
-
-/// The models whose results are on screen.
-pub fn visible_models(state: &AppState) -> Vec<String> {
-    match state.view {
-        View::Paint => state.active_model.iter().cloned().collect(),
-        View::Compare => state.compare_models.clone(),
-        View::Train => Vec::new(),
-    }
-}
+use super::memory::CanvasMemory;
+use super::train_tab::training_summary;
 
 /// "CPU", or "CPU (CUDA not used)" when a provider was passed over; the full notes go in the
 /// tooltip.
@@ -36,17 +24,16 @@ fn provider_short(used: &str, notes: &[String]) -> String {
     }
 }
 
-pub fn status_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime) {
+pub fn status_bar_ui(ui: &mut Ui, state: &AppState, res: &Resources, canvas: &CanvasMemory) {
+    let rt = &res.models;
     ui.horizontal(|ui| {
-        if let Some(error) = &rt.error {
+        if let Some(error) = &res.messages.error {
             let text =
                 RichText::new(format!("Error: {}", error.title)).color(ui.visuals().error_fg_color);
             // The details are in the error window until dismissed.
             ui.label(text).on_hover_text(&error.message);
             ui.separator();
-        } else if let Some((notice, at)) = &rt.notice
-            && at.elapsed() < NOTICE_DURATION
-        {
+        } else if let Some(notice) = res.messages.current_notice() {
             ui.label(RichText::new(notice).color(ui.visuals().hyperlink_color));
             ui.separator();
         }
@@ -56,14 +43,14 @@ pub fn status_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime) {
                 .on_hover_text(reason);
             ui.separator();
         }
-        if let Some(text) = super::train::training_summary(&rt.training) {
+        if let Some(text) = training_summary(&res.training) {
             ui.label(RichText::new(text).color(ui.visuals().hyperlink_color))
                 .on_hover_text("The Train tab shows the run");
             ui.separator();
         }
-        for id in visible_models(state) {
+        for id in state.visible_models() {
             let name = rt.model_name(&id);
-            let Some(view) = rt.models.get(&id) else {
+            let Some(view) = rt.get(&id) else {
                 continue;
             };
             match &view.load {
@@ -101,7 +88,7 @@ pub fn status_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime) {
         }
 
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let h = &rt.doc.history;
+            let h = &res.doc.history;
             ui.label(RichText::new(format!(
                 "{} undo step{} · {:.1} MiB",
                 h.undo_len(),
@@ -109,17 +96,17 @@ pub fn status_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime) {
                 h.memory_bytes() as f64 / (1024.0 * 1024.0)
             )))
             .on_hover_text("Undo history (bounded memory: the oldest steps are dropped first)");
-            if let Some((x, y)) = rt.canvas.hover
+            if let Some((x, y)) = canvas.hover
                 && x >= 0.0
                 && y >= 0.0
-                && let Some(id) = rt.doc.labels.get(x as u32, y as u32)
+                && let Some(id) = res.doc.labels.get(x as u32, y as u32)
             {
                 ui.separator();
                 ui.label(format!(
                     "{}, {} · {}",
                     x as u32,
                     y as u32,
-                    rt.doc.class_name(id)
+                    res.doc.class_name(id)
                 ));
             }
         });

@@ -2,11 +2,10 @@
 
 use egui::{Button, RichText, Ui};
 
-use super::command::{Command, SaveKind};
-use super::compare::compare_ready;
-use super::runtime::Runtime;
+use crate::ui::resources::Resources;
+use crate::ui::state::{AppState, Command, SaveKind, View};
+
 use super::shortcuts::{self, text};
-use super::state::{AppState, View};
 
 fn item(
     ui: &mut Ui,
@@ -29,7 +28,7 @@ fn save(kind: SaveKind) -> Command {
     }
 }
 
-pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &mut Vec<Command>) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.label(RichText::new("SceneBrush").strong());
         ui.add_space(8.0);
@@ -41,7 +40,7 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
                 ui,
                 "Open layout…",
                 Some(&shortcuts::OPEN),
-                rt.dialog.is_none(),
+                res.dialog.is_none(),
             ) {
                 commands.push(Command::Open(None));
             }
@@ -49,7 +48,7 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
                 ui,
                 "Open photo as layout…",
                 None,
-                rt.dialog.is_none() && rt.photo_job.is_none(),
+                res.dialog.is_none() && res.photo_job.is_none(),
             ) {
                 commands.push(Command::OpenPhoto(None));
             }
@@ -61,19 +60,19 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
                 commands.push(save(SaveKind::LayoutColors));
             }
             ui.separator();
-            let has_image = state
-                .active_model
-                .as_deref()
-                .and_then(|id| rt.models.get(id))
-                .is_some_and(|m| m.result.is_some());
-            if item(ui, "Export image…", Some(&shortcuts::EXPORT), has_image) {
+            if item(
+                ui,
+                "Export image…",
+                Some(&shortcuts::EXPORT),
+                res.has_image(state),
+            ) {
                 commands.push(save(SaveKind::Image));
             }
             if item(
                 ui,
                 "Export comparison grid…",
                 Some(&shortcuts::EXPORT_GRID),
-                compare_ready(state, rt),
+                res.compare_ready(state),
             ) {
                 commands.push(save(SaveKind::Grid));
             }
@@ -87,7 +86,7 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
                 ui,
                 "Undo",
                 Some(&shortcuts::UNDO),
-                rt.doc.history.can_undo(),
+                res.doc.history.can_undo(),
             ) {
                 commands.push(Command::Undo);
             }
@@ -95,7 +94,7 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut V
                 ui,
                 "Redo",
                 Some(&shortcuts::REDO),
-                rt.doc.history.can_redo(),
+                res.doc.history.can_redo(),
             ) {
                 commands.push(Command::Redo);
             }

@@ -1,6 +1,5 @@
-//! The serialisable part of the app: what the user chose, persisted between sessions by eframe.
-//! Everything that cannot be serialised (sessions, textures, the painting) lives in
-//! [`super::Runtime`].
+//! What the user chose, persisted between sessions by eframe. Everything that cannot be
+//! serialised (sessions, the painting, jobs) is a runtime resource (`crate::ui::resources`).
 
 use std::path::PathBuf;
 
@@ -115,6 +114,37 @@ impl AppState {
             fresh
         });
         self.compare_models.truncate(MAX_COMPARE);
+    }
+}
+
+impl AppState {
+    /// The models whose results are on screen in this view.
+    pub fn visible_models(&self) -> Vec<String> {
+        match self.view {
+            View::Paint => self.active_model.iter().cloned().collect(),
+            View::Compare => self.compare_models.clone(),
+            View::Train => Vec::new(),
+        }
+    }
+}
+
+/// The canvas's pan and the zoom it was last drawn at. Not persisted: the pan is set by
+/// commands; the zoom on screen is measured by the canvas view (the fit zoom when fitting), and
+/// relative zooming ("+", Ctrl+wheel) starts from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CanvasViewport {
+    /// Offset of the canvas centre from the centre of its area, in points.
+    pub pan: egui::Vec2,
+    /// Screen points per label pixel in the last frame.
+    pub shown_zoom: f32,
+}
+
+impl Default for CanvasViewport {
+    fn default() -> Self {
+        Self {
+            pan: egui::Vec2::ZERO,
+            shown_zoom: 1.0,
+        }
     }
 }
 

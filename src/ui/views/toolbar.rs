@@ -4,9 +4,9 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
 use crate::canvas::{History, Tool};
 
-use super::command::Command;
+use crate::ui::state::{AppState, BRUSH_SIZES, Command};
+
 use super::shortcuts;
-use super::state::{AppState, BRUSH_SIZES};
 
 /// Draws `tool`'s icon into `rect` (vector shapes: no icon font needed).
 pub fn paint_tool_icon(painter: &egui::Painter, rect: Rect, tool: Tool, color: Color32) {

@@ -1,66 +1,21 @@
-//! The painting surface: the label map as a texture (updated from the changed rectangle only),
-//! the tools' pointer handling, previews, zoom and pan.
+//! The painting surface: the label map's texture, the tools' pointer handling, previews, zoom
+//! and pan.
 
 use egui::{
-    Color32, CursorIcon, PointerButton, Pos2, Rect, Sense, Stroke, StrokeKind, TextureOptions, Ui,
-    Vec2, pos2, vec2,
+    Color32, CursorIcon, PointerButton, Pos2, Rect, Sense, Stroke, StrokeKind, Ui, Vec2, pos2, vec2,
 };
 
-use crate::canvas::{LabelMap, Palette, Tool};
+use crate::canvas::Tool;
+use crate::ui::resources::Document;
+use crate::ui::state::{
+    AppState, CanvasViewport, Command, MapPos, Stroke as StrokeCmd, ZOOM_RANGE,
+};
 
-use super::command::{Command, MapPos, Stroke as StrokeCmd};
-use super::runtime::{CanvasView, Document};
-use super::state::{AppState, ZOOM_RANGE};
+use super::memory::CanvasMemory;
 
 /// Label of the canvas widget (for accessibility and tests).
 pub const CANVAS_LABEL: &str = "Canvas";
 const MARGIN: f32 = 12.0;
-
-/// Colours of `map` inside `[x0, y0, x1, y1)` (exclusive ends).
-fn color_image(map: &LabelMap, palette: &Palette, [x0, y0, x1, y1]: [u32; 4]) -> egui::ColorImage {
-    let stride = map.width() as usize;
-    let mut pixels = Vec::with_capacity(((x1 - x0) * (y1 - y0)) as usize);
-    for y in y0..y1 {
-        let row = &map.data()[y as usize * stride..(y as usize + 1) * stride];
-        for &id in &row[x0 as usize..x1 as usize] {
-            let [r, g, b] = palette.color(id);
-            pixels.push(Color32::from_rgb(r, g, b));
-        }
-    }
-    egui::ColorImage::new([(x1 - x0) as usize, (y1 - y0) as usize], pixels)
-}
-
-/// Brings the canvas texture up to date with the label map: the changed rectangle only,
-/// or everything after undo, open or a model switch.
-pub fn sync_canvas_texture(ctx: &egui::Context, doc: &mut Document, view: &mut CanvasView) {
-    let (w, h) = (doc.labels.width(), doc.labels.height());
-    let size = [w as usize, h as usize];
-    let options = TextureOptions::NEAREST;
-    match &mut view.texture {
-        Some(texture) if texture.size() == size && !doc.full_redraw => {
-            if let Some(bounds) = doc.dirty.bounds() {
-                let [x0, y0, x1, y1] = bounds;
-                let bounds = [x0.min(w), y0.min(h), x1.min(w), y1.min(h)];
-                if bounds[0] < bounds[2] && bounds[1] < bounds[3] {
-                    let image = color_image(&doc.labels, &doc.palette, bounds);
-                    texture.set_partial([bounds[0] as usize, bounds[1] as usize], image, options);
-                }
-            }
-        }
-        Some(texture) if texture.size() == size => {
-            texture.set(
-                color_image(&doc.labels, &doc.palette, [0, 0, w, h]),
-                options,
-            );
-        }
-        _ => {
-            let image = color_image(&doc.labels, &doc.palette, [0, 0, w, h]);
-            view.texture = Some(ctx.load_texture("canvas", image, options));
-        }
-    }
-    doc.dirty = crate::canvas::Dirty::EMPTY;
-    doc.full_redraw = false;
-}
 
 /// Where the label map is drawn inside `area` for this state.
 pub fn image_rect(area: Rect, map_size: Vec2, zoom: f32, pan: Vec2) -> Rect {
@@ -84,8 +39,9 @@ fn class_color(doc: &Document, class: u8) -> Color32 {
 pub fn canvas_ui(
     ui: &mut Ui,
     state: &AppState,
+    viewport: &mut CanvasViewport,
     doc: &Document,
-    view: &mut CanvasView,
+    view: &mut CanvasMemory,
     commands: &mut Vec<Command>,
 ) {
     let map_size = vec2(doc.labels.width() as f32, doc.labels.height() as f32);
@@ -97,9 +53,9 @@ pub fn canvas_ui(
     let (zoom, pan) = if state.zoom_fit {
         (fit, Vec2::ZERO)
     } else {
-        (state.zoom, view.pan)
+        (state.zoom, viewport.pan)
     };
-    view.effective_zoom = zoom;
+    viewport.shown_zoom = zoom;
     let img = image_rect(area, map_size, zoom, pan);
     view.image_rect = img;
     let to_map = |p: Pos2| -> MapPos { ((p.x - img.min.x) / zoom, (p.y - img.min.y) / zoom) };
@@ -297,7 +253,7 @@ pub fn canvas_header_ui(
     ui: &mut Ui,
     state: &AppState,
     doc: &Document,
-    view: &CanvasView,
+    viewport: &CanvasViewport,
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
@@ -325,7 +281,7 @@ pub fn canvas_header_ui(
             if ui.button("+").on_hover_text("Zoom in (wheel up)").clicked() {
                 commands.push(Command::ZoomBy(1.25));
             }
-            ui.label(format!("{:.0}%", view.effective_zoom * 100.0));
+            ui.label(format!("{:.0}%", viewport.shown_zoom * 100.0));
             if ui
                 .button("−")
                 .on_hover_text("Zoom out (wheel down)")

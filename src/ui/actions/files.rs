@@ -1,20 +1,21 @@
 //! Opening and saving files: native dialogs on their own thread (the UI never blocks), label-map
-//! import, layout/image/grid export. Writes are atomic (crate::io) and never replace a file
+//! import, layout/image/grid export. Writes are atomic (`crate::io`) and never replace a file
 //! without asking.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{TryRecvError, channel};
 
-use crate::io::{IoError, compare_grid, save_image, save_label_color_png, save_label_ids_png};
-
-use super::command::{Command, SaveKind, TrainCommand, TrainPick};
-use super::compare::grid_cells;
-use super::runtime::{DialogPurpose, OverwriteQuestion, PendingDialog, Runtime, is_png};
-use super::state::AppState;
+use crate::io::{
+    GridCell, IoError, compare_grid, save_image, save_label_color_png, save_label_ids_png,
+};
+use crate::ui::resources::{
+    DialogPurpose, OverwriteQuestion, PendingDialog, Resources, is_png, latency_text,
+};
+use crate::ui::state::{AppState, Command, SaveKind, TrainCommand, TrainPick};
 
 /// Shows a native file dialog on a helper thread; its answer arrives through [`poll_dialog`].
-pub fn start_dialog(purpose: DialogPurpose, state: &AppState, rt: &mut Runtime) {
-    if rt.dialog.is_some() {
+pub fn start_dialog(purpose: DialogPurpose, state: &AppState, res: &mut Resources) {
+    if res.dialog.is_some() {
         return;
     }
     let mut dialog = rfd::FileDialog::new();
@@ -67,20 +68,22 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, rt: &mut Runtime) 
             let _ = tx.send(path);
         });
     match spawned {
-        Ok(_) => rt.dialog = Some(PendingDialog { purpose, rx }),
-        Err(e) => rt.show_error("Cannot show the file dialog", e.to_string()),
+        Ok(_) => res.dialog = Some(PendingDialog::new(purpose, rx)),
+        Err(e) => res
+            .messages
+            .show_error("Cannot show the file dialog", e.to_string()),
     }
 }
 
 /// The command a finished dialog leads to, if it has finished.
-pub fn poll_dialog(rt: &mut Runtime) -> Option<Command> {
-    let pending = rt.dialog.as_ref()?;
+pub fn poll_dialog(res: &mut Resources) -> Option<Command> {
+    let pending = res.dialog.as_ref()?;
     let answer = match pending.rx.try_recv() {
         Err(TryRecvError::Empty) => return None,
         Ok(answer) => answer,
         Err(TryRecvError::Disconnected) => {
-            rt.dialog = None;
-            rt.show_error(
+            res.dialog = None;
+            res.messages.show_error(
                 "The file dialog failed",
                 "The native file dialog closed without an answer. On Linux it needs the \
                  xdg-desktop-portal service or zenity; install one of them.",
@@ -89,7 +92,7 @@ pub fn poll_dialog(rt: &mut Runtime) -> Option<Command> {
         }
     };
     let purpose = pending.purpose;
-    rt.dialog = None;
+    res.dialog = None;
     let path = answer?;
     Some(match purpose {
         DialogPurpose::Open => Command::Open(Some(path)),
@@ -113,14 +116,16 @@ pub fn poll_dialog(rt: &mut Runtime) -> Option<Command> {
 
 /// Opens a label map into the canvas as one undo step; on any problem the painting stays as it
 /// is and the error names the file and the offending ids or colours.
-pub fn open_layout(path: &Path, state: &mut AppState, rt: &mut Runtime) {
+pub fn open_layout(path: &Path, state: &mut AppState, res: &mut Resources) {
     if path.is_dir() {
         // A dropped folder: say so, rather than "not a PNG".
         let e = IoError::Folder(path.to_path_buf());
-        return rt.show_error("Cannot open a folder", e.to_string());
+        return res
+            .messages
+            .show_error("Cannot open a folder", e.to_string());
     }
     if !is_png(path) {
-        rt.show_error(
+        res.messages.show_error(
             "Cannot open this file",
             format!(
                 "{} is not a PNG. A layout is an 8-bit grayscale or palette PNG of class ids, or \
@@ -131,47 +136,76 @@ pub fn open_layout(path: &Path, state: &mut AppState, rt: &mut Runtime) {
         );
         return;
     }
-    let (w, h) = (rt.doc.labels.width(), rt.doc.labels.height());
-    let loaded = crate::io::load_label_png(path, &rt.doc.classes, rt.doc.dontcare)
+    let doc = &res.doc;
+    let (w, h) = (doc.labels.width(), doc.labels.height());
+    let loaded = crate::io::load_label_png(path, &doc.classes, doc.dontcare)
         .and_then(|map| crate::io::fit_label_map(map, w, h, path));
     match loaded {
         Ok(map) => {
-            rt.doc.replace_labels(map);
-            rt.doc.source = Some(path.to_path_buf());
+            res.doc.replace_labels(map);
+            res.doc.source = Some(path.to_path_buf());
             state.last_open_dir = path.parent().map(Path::to_path_buf);
-            rt.error = None;
-            rt.show_notice(format!("Opened {}", path.display()));
+            res.messages.error = None;
+            res.messages
+                .show_notice(format!("Opened {}", path.display()));
         }
-        Err(e) => rt.show_error(format!("Could not open {}", file_name(path)), e.to_string()),
+        Err(e) => res
+            .messages
+            .show_error(format!("Could not open {}", file_name(path)), e.to_string()),
     }
 }
 
-fn file_name(path: &Path) -> String {
+/// The file name of `path` for titles (the whole path when it has none).
+pub fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
 }
 
+/// The compare view's images with their captions, for the grid export. `None` until every
+/// chosen model has an image of the current layout and seed.
+pub fn grid_cells(state: &AppState, res: &Resources) -> Option<Vec<GridCell>> {
+    if !res.compare_ready(state) {
+        return None;
+    }
+    state
+        .compare_models
+        .iter()
+        .map(|id| {
+            let result = res.models.result(id)?;
+            let mut caption = vec![res.models.model_name(id)];
+            if let Some(p) = res.models.package(id) {
+                caption.push(p.meta.architecture_line());
+            }
+            caption.push(format!(
+                "{} · seed {}",
+                latency_text(result.latency_ms),
+                result.key.seed
+            ));
+            Some(GridCell {
+                image: result.image.clone(),
+                caption,
+            })
+        })
+        .collect()
+}
+
 /// False (with an error report) when `kind` has nothing to write yet, so no dialog opens
 /// for nothing.
-pub fn ready_to_save(kind: SaveKind, state: &AppState, rt: &mut Runtime) -> bool {
+pub fn ready_to_save(kind: SaveKind, state: &AppState, res: &mut Resources) -> bool {
     let ready = match kind {
         SaveKind::LayoutIds | SaveKind::LayoutColors => true,
-        SaveKind::Image => state
-            .active_model
-            .as_deref()
-            .and_then(|id| rt.models.get(id))
-            .is_some_and(|m| m.result.is_some()),
-        SaveKind::Grid => grid_cells(state, rt).is_some(),
+        SaveKind::Image => res.has_image(state),
+        SaveKind::Grid => grid_cells(state, res).is_some(),
     };
     if !ready {
-        report_nothing_to_export(kind, rt);
+        report_nothing_to_export(kind, res);
     }
     ready
 }
 
-fn report_nothing_to_export(kind: SaveKind, rt: &mut Runtime) {
+fn report_nothing_to_export(kind: SaveKind, res: &mut Resources) {
     let message = match kind {
         SaveKind::Grid => {
             "Choose at least two models in the compare view and wait until each shows the \
@@ -179,7 +213,7 @@ fn report_nothing_to_export(kind: SaveKind, rt: &mut Runtime) {
         }
         _ => "The active model has not produced an image yet; wait for it to render.",
     };
-    rt.show_error("Nothing to export yet", message);
+    res.messages.show_error("Nothing to export yet", message);
 }
 
 /// Writes a file. An existing file is only replaced with `overwrite` (after the user agreed);
@@ -189,12 +223,12 @@ pub fn save_file(
     path: PathBuf,
     overwrite: bool,
     state: &mut AppState,
-    rt: &mut Runtime,
+    res: &mut Resources,
 ) {
     let layout = matches!(kind, SaveKind::LayoutIds | SaveKind::LayoutColors);
     if layout && !is_png(&path) {
         // Opening accepts only .png names: a layout saved under another could not be reopened.
-        return rt.show_error(
+        return res.messages.show_error(
             format!("{} failed", kind.title()),
             format!(
                 "{} is not a .png name; a layout is saved as a PNG: choose a name ending in .png",
@@ -202,34 +236,35 @@ pub fn save_file(
             ),
         );
     }
+    let doc = &res.doc;
     let result = match kind {
-        SaveKind::LayoutIds => save_label_ids_png(&path, &rt.doc.labels, overwrite),
-        SaveKind::LayoutColors => {
-            save_label_color_png(&path, &rt.doc.labels, &rt.doc.palette, overwrite)
-        }
+        SaveKind::LayoutIds => save_label_ids_png(&path, &doc.labels, overwrite),
+        SaveKind::LayoutColors => save_label_color_png(&path, &doc.labels, &doc.palette, overwrite),
         SaveKind::Image => {
             let image = state
                 .active_model
                 .as_deref()
-                .and_then(|id| rt.models.get(id))
-                .and_then(|m| m.result.as_ref())
+                .and_then(|id| res.models.result(id))
                 .map(|r| &r.image);
             match image {
                 Some(image) => save_image(&path, image, overwrite),
-                None => return report_nothing_to_export(kind, rt),
+                None => return report_nothing_to_export(kind, res),
             }
         }
-        SaveKind::Grid => match grid_cells(state, rt) {
+        SaveKind::Grid => match grid_cells(state, res) {
             Some(cells) => save_image(&path, &compare_grid(&cells), overwrite),
-            None => return report_nothing_to_export(kind, rt),
+            None => return report_nothing_to_export(kind, res),
         },
     };
     match result {
         Ok(()) => {
             state.last_save_dir = path.parent().map(Path::to_path_buf);
-            rt.show_notice(format!("{} to {}", kind.done(), path.display()));
+            res.messages
+                .show_notice(format!("{} to {}", kind.done(), path.display()));
         }
-        Err(IoError::Exists(path)) => rt.overwrite = Some(OverwriteQuestion { kind, path }),
-        Err(e) => rt.show_error(format!("{} failed", kind.title()), e.to_string()),
+        Err(IoError::Exists(path)) => res.overwrite = Some(OverwriteQuestion { kind, path }),
+        Err(e) => res
+            .messages
+            .show_error(format!("{} failed", kind.title()), e.to_string()),
     }
 }

@@ -3,16 +3,15 @@
 
 use egui::{RichText, Ui};
 
-use super::command::Command;
-use super::results::latency_text;
-use super::runtime::{LoadState, Runtime};
+use crate::ui::resources::{LoadState, Resources, latency_text};
+use crate::ui::state::{AppState, Command};
+
 use super::shortcuts;
-use super::state::AppState;
 
 pub fn models_window(
     ctx: &egui::Context,
     state: &AppState,
-    rt: &Runtime,
+    res: &Resources,
     commands: &mut Vec<Command>,
 ) {
     let mut open = state.show_models_window;
@@ -20,13 +19,14 @@ pub fn models_window(
         .open(&mut open)
         .default_width(760.0)
         .default_pos([260.0, 70.0])
-        .show(ctx, |ui| models_ui(ui, rt));
+        .show(ctx, |ui| models_ui(ui, res));
     if open != state.show_models_window {
         commands.push(Command::ShowModelsWindow(open));
     }
 }
 
-fn models_ui(ui: &mut Ui, rt: &Runtime) {
+fn models_ui(ui: &mut Ui, res: &Resources) {
+    let rt = &res.models;
     match &rt.runtime_info {
         Ok(info) => ui.label(format!(
             "ONNX Runtime {} from {} · requested provider: {}",
@@ -86,14 +86,11 @@ fn models_ui(ui: &mut Ui, rt: &Runtime) {
                             ui.label("—");
                         }
                     }
-                    let view = rt.models.get(&entry.id);
-                    let failed = entry.reason().map(str::to_string).or_else(|| match view {
-                        Some(v) => match &v.load {
-                            LoadState::Failed(r) => Some(r.clone()),
-                            _ => None,
-                        },
-                        None => None,
-                    });
+                    let view = rt.get(&entry.id);
+                    let failed = entry
+                        .reason()
+                        .map(str::to_string)
+                        .or_else(|| view.and_then(|v| v.load.failure()).map(str::to_string));
                     match (failed, view.map(|v| &v.load)) {
                         (Some(reason), _) => {
                             let text = RichText::new(format!("Unavailable: {reason}"))
@@ -150,8 +147,10 @@ pub fn shortcuts_window(ctx: &egui::Context, state: &AppState, commands: &mut Ve
 }
 
 /// Not modal: the painting stays usable while the message is shown.
-pub fn error_window(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Command>) {
-    let Some(error) = &rt.error else { return };
+pub fn error_window(ctx: &egui::Context, res: &Resources, commands: &mut Vec<Command>) {
+    let Some(error) = &res.messages.error else {
+        return;
+    };
     let mut open = true;
     egui::Window::new(RichText::new(&error.title).color(ctx.global_style().visuals.error_fg_color))
         .id(egui::Id::unique("error-window"))
@@ -178,8 +177,8 @@ pub fn error_window(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Comman
 }
 
 /// Asks before a save replaces an existing file.
-pub fn overwrite_modal(ctx: &egui::Context, rt: &Runtime, commands: &mut Vec<Command>) {
-    let Some(question) = &rt.overwrite else {
+pub fn overwrite_modal(ctx: &egui::Context, res: &Resources, commands: &mut Vec<Command>) {
+    let Some(question) = &res.overwrite else {
         return;
     };
     let response = egui::Modal::new(egui::Id::unique("overwrite-modal")).show(ctx, |ui| {

@@ -3,9 +3,8 @@
 
 use egui::{Color32, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
-use super::command::Command;
-use super::runtime::Document;
-use super::state::AppState;
+use crate::ui::resources::Document;
+use crate::ui::state::{AppState, Command};
 
 fn class_row(
     ui: &mut Ui,

@@ -2,26 +2,31 @@
 
 use egui::{RichText, Ui, vec2};
 
-use crate::io::GridCell;
+use crate::ui::resources::Resources;
+use crate::ui::state::{AppState, Command, MAX_COMPARE, SaveKind};
 
-use super::command::{Command, SaveKind};
-use super::results::{latency_text, result_card_ui, seed_ui};
-use super::runtime::Runtime;
+use super::memory::ViewMemory;
+use super::results::{result_card_ui, seed_ui};
 use super::shortcuts;
-use super::state::{AppState, MAX_COMPARE};
 
 /// Room for the three caption lines under each image.
 const CAPTION_HEIGHT: f32 = 74.0;
 
-pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
+pub fn compare_ui(
+    ui: &mut Ui,
+    state: &AppState,
+    res: &Resources,
+    memory: &ViewMemory,
+    commands: &mut Vec<Command>,
+) {
     ui.label(RichText::new("COMPARE MODELS").small().strong().weak());
     ui.horizontal_wrapped(|ui| {
-        for (id, name) in rt.model_choices() {
+        for (id, name) in res.models.model_choices() {
             let mut on = state.compare_models.contains(&id);
-            let usable = rt.is_usable(&id);
+            let usable = res.models.is_usable(&id);
             let room = on || state.compare_models.len() < MAX_COMPARE;
             let response = ui.add_enabled(usable && room, egui::Checkbox::new(&mut on, &name));
-            let response = match rt.unusable_reason(&id) {
+            let response = match res.models.unusable_reason(&id) {
                 Some(reason) => response.on_disabled_hover_text(format!("Unavailable: {reason}")),
                 None => response
                     .on_disabled_hover_text(format!("At most {MAX_COMPARE} models side by side")),
@@ -36,7 +41,7 @@ pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Ve
         seed_ui(ui, state, commands);
     });
     ui.horizontal(|ui| {
-        let ready = compare_ready(state, rt);
+        let ready = res.compare_ready(state);
         if ui
             .add_enabled(ready, egui::Button::new("Export grid…"))
             .on_hover_text(format!(
@@ -62,9 +67,9 @@ pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Ve
     if ids.is_empty() {
         return;
     }
-    let key = rt.render_key(state);
+    let key = res.render_key(state);
     let gap = 10.0;
-    let aspect = rt.doc.labels.width() as f32 / rt.doc.labels.height().max(1) as f32;
+    let aspect = res.doc.labels.width() as f32 / res.doc.labels.height().max(1) as f32;
     let (columns, width) = grid_fit(ids.len(), ui.available_size(), aspect, gap);
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
@@ -79,7 +84,7 @@ pub fn compare_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Ve
                         ui.allocate_ui(vec2(width, 0.0), |ui| {
                             ui.vertical(|ui| {
                                 ui.set_width(width);
-                                result_card_ui(ui, rt, id, key, width);
+                                result_card_ui(ui, res, memory, id, key, width);
                             });
                         });
                     }
@@ -104,46 +109,6 @@ fn grid_fit(n: usize, avail: egui::Vec2, aspect: f32, gap: f32) -> (usize, f32) 
             (1, 0.0),
             |best, c| if c.1 > best.1 + 0.5 { c } else { best },
         )
-}
-
-/// Every chosen model (at least two) has an image for the current layout and seed.
-pub fn compare_ready(state: &AppState, rt: &Runtime) -> bool {
-    let key = rt.render_key(state);
-    state.compare_models.len() >= 2
-        && state.compare_models.iter().all(|id| {
-            rt.models
-                .get(id)
-                .and_then(|m| m.result.as_ref())
-                .is_some_and(|r| r.key == key)
-        })
-}
-
-/// The compare view's images with their captions, for the grid export. `None` until every
-/// chosen model has an image of the current layout and seed.
-pub fn grid_cells(state: &AppState, rt: &Runtime) -> Option<Vec<GridCell>> {
-    if !compare_ready(state, rt) {
-        return None;
-    }
-    state
-        .compare_models
-        .iter()
-        .map(|id| {
-            let result = rt.models.get(id)?.result.as_ref()?;
-            let mut caption = vec![rt.model_name(id)];
-            if let Some(p) = rt.package(id) {
-                caption.push(p.meta.architecture_line());
-            }
-            caption.push(format!(
-                "{} · seed {}",
-                latency_text(result.latency_ms),
-                result.key.seed
-            ));
-            Some(GridCell {
-                image: result.image.clone(),
-                caption,
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

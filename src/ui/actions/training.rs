@@ -1,145 +1,20 @@
-//! Runtime side of the Train tab: the trainer process of the run on screen, the dataset check,
-//! the environment setup, and carrying out the tab's commands. The process is read on threads
-//! (crate::training), so nothing here waits for the trainer.
+//! Carrying out the Train tab's commands, and reading what the trainer, the dataset check and
+//! the environment setup reported since the last frame.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::mpsc::{TryRecvError, channel};
 
 use crate::training::{
-    CheckReport, EventSource, ExitInfo, PlanInputs, RunProgress, RunStatus, RunSummary, TrainPlan,
-    TrainerLauncher, TrainerMessage, TrainerProcess, TrainerSetup, class_file_for, data_args,
-    dataset_folders, find_trainer, list_runs, plan_run, resume_plan, run_check, user_runs_dir,
+    EventSource, PlanInputs, RunProgress, RunStatus, TrainPlan, TrainerLauncher, TrainerMessage,
+    TrainerProcess, TrainerSetup, class_file_for, data_args, dataset_folders, find_trainer,
+    list_runs, plan_run, resume_plan, run_check,
 };
-
-use super::command::{TrainCommand, TrainPick};
-use super::runtime::{DialogPurpose, Runtime};
-use super::state::AppState;
-
-/// The latest sample grid of a run, as a texture.
-pub struct SampleView {
-    pub step: u64,
-    pub path: PathBuf,
-    pub size: [usize; 2],
-    pub texture: egui::TextureHandle,
-}
-
-/// The run shown in the Train tab (live, or ended).
-pub struct ActiveRun {
-    pub plan: TrainPlan,
-    pub process: Option<TrainerProcess>,
-    pub progress: RunProgress,
-    pub sample: Option<SampleView>,
-    /// The export was registered (the compare view opens once).
-    pub export_handled: bool,
-}
-
-impl ActiveRun {
-    /// The trainer process is still running.
-    pub fn is_live(&self) -> bool {
-        self.process.as_ref().is_some_and(|p| !p.has_exited())
-    }
-}
-
-/// The dataset check (`check --json`) of the Train tab.
-pub enum CheckState {
-    Running {
-        rx: Receiver<Result<CheckReport, String>>,
-        /// The class file written for the check lives here until it ends.
-        _class_dir: Option<tempfile::TempDir>,
-    },
-    Done(CheckReport),
-    Failed(String),
-}
-
-/// `scripts/setup.sh` running from the tab, with its output.
-pub struct SetupJob {
-    pub process: TrainerProcess,
-    pub log: VecDeque<String>,
-    pub exit: Option<ExitInfo>,
-}
-
-pub struct TrainingRuntime {
-    /// How the trainer runs here (or why it cannot).
-    pub setup: TrainerSetup,
-    /// Where new runs go (per-user data folder).
-    pub runs_dir: Option<PathBuf>,
-    /// Where finished runs export their model package (the per-user models folder).
-    pub models_dir: Option<PathBuf>,
-    pub run: Option<ActiveRun>,
-    pub check: Option<CheckState>,
-    pub setup_job: Option<SetupJob>,
-    /// Runs in `runs_dir`, refreshed when a run starts or ends and on request.
-    pub runs: Vec<RunSummary>,
-    /// Why the last Start or Resume was refused.
-    pub message: Option<String>,
-    /// The loss plot's bounds in the last frame: (min, max) of (step, loss).
-    pub plot_bounds: Option<([f64; 2], [f64; 2])>,
-}
-
-impl Default for TrainingRuntime {
-    fn default() -> Self {
-        Self::new(
-            find_trainer(),
-            user_runs_dir(),
-            crate::models::user_models_dir(),
-        )
-    }
-}
-
-impl TrainingRuntime {
-    pub fn new(
-        setup: TrainerSetup,
-        runs_dir: Option<PathBuf>,
-        models_dir: Option<PathBuf>,
-    ) -> Self {
-        let runs = runs_dir.as_deref().map(list_runs).unwrap_or_default();
-        Self {
-            setup,
-            runs_dir,
-            models_dir,
-            run: None,
-            check: None,
-            setup_job: None,
-            runs,
-            message: None,
-            plot_bounds: None,
-        }
-    }
-
-    /// A run is being trained.
-    pub fn is_training(&self) -> bool {
-        self.run.as_ref().is_some_and(ActiveRun::is_live)
-    }
-
-    pub fn refresh_runs(&mut self) {
-        self.runs = self.runs_dir.as_deref().map(list_runs).unwrap_or_default();
-    }
-
-    /// The pairs the last check (or the run) found.
-    pub fn pairs(&self) -> Option<u64> {
-        match &self.check {
-            Some(CheckState::Done(r)) if r.ok => Some(r.pairs),
-            _ => self
-                .run
-                .as_ref()
-                .and_then(|r| r.progress.check.as_ref().map(|c| c.pairs)),
-        }
-    }
-}
-
-impl Drop for TrainingRuntime {
-    /// Closing the app stops a run gracefully: the trainer checkpoints and it can be resumed.
-    fn drop(&mut self) {
-        if let Some(process) = self.run.as_ref().and_then(|r| r.process.as_ref())
-            && !process.has_exited()
-            && let Err(e) = process.stop()
-        {
-            tracing::warn!("{e}");
-        }
-    }
-}
+use crate::ui::resources::{
+    ActiveRun, CheckState, DialogPurpose, Resources, Sample, SetupJob, TrainingRuntime, Waker,
+};
+use crate::ui::state::{AppState, TrainCommand, TrainPick};
 
 /// What happened in [`poll_training`] that the app must act on.
 #[derive(Debug, Default)]
@@ -150,7 +25,7 @@ pub struct TrainingUpdate {
 }
 
 /// Reads what the trainer, the check and the setup job reported since the last frame.
-pub fn poll_training(ctx: &egui::Context, training: &mut TrainingRuntime) -> TrainingUpdate {
+pub fn poll_training(training: &mut TrainingRuntime) -> TrainingUpdate {
     let mut update = TrainingUpdate::default();
     if let Some(run) = &mut training.run {
         while let Some(message) = run.process.as_mut().and_then(TrainerProcess::try_recv) {
@@ -165,21 +40,7 @@ pub fn poll_training(ctx: &egui::Context, training: &mut TrainingRuntime) -> Tra
                         .push_log(format!("unreadable event ({error}): {line}"));
                 }
                 TrainerMessage::SampleImage { step, path, image } => match image {
-                    Ok(image) => {
-                        let size = [image.width() as usize, image.height() as usize];
-                        let color = egui::ColorImage::from_rgba_unmultiplied(size, image.as_raw());
-                        let texture = ctx.load_texture(
-                            "training-sample",
-                            color,
-                            egui::TextureOptions::LINEAR,
-                        );
-                        run.sample = Some(SampleView {
-                            step,
-                            path,
-                            size,
-                            texture,
-                        });
-                    }
+                    Ok(image) => run.sample = Some(Sample { step, path, image }),
                     Err(e) => run.progress.push_log(e),
                 },
                 TrainerMessage::Exited(exit) => {
@@ -239,12 +100,7 @@ pub fn poll_training(ctx: &egui::Context, training: &mut TrainingRuntime) -> Tra
 }
 
 /// Carries out a command of the Train tab.
-pub fn apply_train_command(
-    ctx: &egui::Context,
-    command: TrainCommand,
-    state: &mut AppState,
-    rt: &mut Runtime,
-) {
+pub fn apply_train_command(command: TrainCommand, state: &mut AppState, res: &mut Resources) {
     match command {
         TrainCommand::Set(settings) => {
             if settings.photos != state.train.photos
@@ -252,12 +108,12 @@ pub fn apply_train_command(
                 || settings.class_file != state.train.class_file
             {
                 // The old check does not describe the new data.
-                rt.training.check = None;
+                res.training.check = None;
             }
             state.train = settings;
         }
         TrainCommand::Pick(pick) => {
-            super::files::start_dialog(DialogPurpose::Train(pick), state, rt);
+            super::files::start_dialog(DialogPurpose::Train(pick), state, res);
         }
         TrainCommand::Picked(pick, path) => {
             let train = &mut state.train;
@@ -270,7 +126,7 @@ pub fn apply_train_command(
                     None => {
                         // A folder of photos alone: the labels are picked separately.
                         train.photos = Some(path);
-                        rt.training.message = Some(
+                        res.training.message = Some(
                             "That folder has no photos/ and labels/ subfolders: it is used as \
                              the photos folder; choose the label maps folder too."
                                 .into(),
@@ -281,13 +137,13 @@ pub fn apply_train_command(
                 TrainPick::Labels => train.labels = Some(path),
                 TrainPick::ClassFile => train.class_file = Some(path),
             }
-            rt.training.check = None;
+            res.training.check = None;
         }
-        TrainCommand::Check => start_check(state, rt),
-        TrainCommand::Start => start_run(ctx, state, rt),
-        TrainCommand::Resume(dir) => resume_run(ctx, &dir, state, rt),
+        TrainCommand::Check => start_check(state, res),
+        TrainCommand::Start => start_run(state, res),
+        TrainCommand::Resume(dir) => resume_run(&dir, state, res),
         TrainCommand::Stop => {
-            if let Some(run) = &mut rt.training.run
+            if let Some(run) = &mut res.training.run
                 && let Some(process) = &run.process
                 && !process.has_exited()
             {
@@ -298,27 +154,29 @@ pub fn apply_train_command(
                             "stop requested: the trainer finishes its step and saves a checkpoint",
                         );
                     }
-                    Err(e) => rt.show_error("Cannot stop the training", e.to_string()),
+                    Err(e) => res
+                        .messages
+                        .show_error("Cannot stop the training", e.to_string()),
                 }
             }
         }
         TrainCommand::CloseRun => {
-            if !rt.training.is_training() {
-                rt.training.run = None;
+            if !res.training.is_training() {
+                res.training.run = None;
             }
         }
-        TrainCommand::RunSetup => start_setup(ctx, rt),
-        TrainCommand::RefreshRuns => rt.training.refresh_runs(),
+        TrainCommand::RunSetup => start_setup(res),
+        TrainCommand::RefreshRuns => res.training.refresh_runs(),
     }
 }
 
 /// The plan inputs from the registry and the canvas.
 fn with_inputs<R>(
     state: &AppState,
-    rt: &Runtime,
+    res: &Resources,
     f: impl FnOnce(&PlanInputs) -> Result<R, String>,
 ) -> Result<R, String> {
-    let training = &rt.training;
+    let training = &res.training;
     let runs_dir = training.runs_dir.as_deref().ok_or(
         "this system has no per-user data folder for training runs (the home folder is unknown)",
     )?;
@@ -330,12 +188,18 @@ fn with_inputs<R>(
         .train
         .base_model
         .as_deref()
-        .and_then(|id| rt.package(id));
-    let taken: Vec<String> = rt.registry.entries.iter().map(|e| e.id.clone()).collect();
+        .and_then(|id| res.models.package(id));
+    let taken: Vec<String> = res
+        .models
+        .registry
+        .entries
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
     let inputs = PlanInputs {
         base,
-        classes: &rt.doc.classes,
-        dontcare: rt.doc.dontcare,
+        classes: &res.doc.classes,
+        dontcare: res.doc.dontcare,
         runs_dir,
         models_dir,
         taken_ids: &taken,
@@ -343,18 +207,18 @@ fn with_inputs<R>(
     f(&inputs)
 }
 
-fn start_check(state: &AppState, rt: &mut Runtime) {
-    if matches!(rt.training.check, Some(CheckState::Running { .. })) {
+fn start_check(state: &AppState, res: &mut Resources) {
+    if matches!(res.training.check, Some(CheckState::Running { .. })) {
         return;
     }
-    let launcher = match rt.training.setup.launcher() {
+    let launcher = match res.training.setup.launcher() {
         Ok(l) => l.clone(),
         Err(e) => {
-            rt.training.check = Some(CheckState::Failed(e.to_string()));
+            res.training.check = Some(CheckState::Failed(e.to_string()));
             return;
         }
     };
-    let prepared = with_inputs(state, rt, |inputs| {
+    let prepared = with_inputs(state, res, |inputs| {
         let dir =
             tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
         let class_file = class_file_for(&state.train, inputs, &dir.path().join("classes.json"))
@@ -365,11 +229,11 @@ fn start_check(state: &AppState, rt: &mut Runtime) {
     let (dir, args) = match prepared {
         Ok(p) => p,
         Err(e) => {
-            rt.training.check = Some(CheckState::Failed(e));
+            res.training.check = Some(CheckState::Failed(e));
             return;
         }
     };
-    rt.training.check = Some(spawn_check(launcher, args, Some(dir)));
+    res.training.check = Some(spawn_check(launcher, args, Some(dir)));
 }
 
 fn spawn_check(
@@ -392,11 +256,18 @@ fn spawn_check(
     }
 }
 
-fn launch(ctx: &egui::Context, plan: TrainPlan, state: &mut AppState, rt: &mut Runtime) {
-    let launcher = match rt.training.setup.launcher() {
+/// Lets a process ask for a frame when it reports.
+fn wake_on_report(process: &TrainerProcess, waker: Option<&Waker>) {
+    if let Some(waker) = waker.cloned() {
+        process.set_wake(move || waker());
+    }
+}
+
+fn launch(plan: TrainPlan, state: &mut AppState, res: &mut Resources) {
+    let launcher = match res.training.setup.launcher() {
         Ok(l) => l.clone(),
         Err(e) => {
-            rt.training.message = Some(e.to_string());
+            res.training.message = Some(e.to_string());
             return;
         }
     };
@@ -406,54 +277,52 @@ fn launch(ctx: &egui::Context, plan: TrainPlan, state: &mut AppState, rt: &mut R
     };
     match TrainerProcess::spawn(&launcher, &plan.args, source) {
         Ok(process) => {
-            let repaint = ctx.clone();
-            process.set_wake(move || repaint.request_repaint());
+            wake_on_report(&process, res.waker.as_ref());
             let mut progress = RunProgress {
                 steps: plan.record.steps,
                 ..RunProgress::default()
             };
             progress.push_log(format!("$ {}", process.command_line));
             state.train.last_run = Some(plan.run_dir.clone());
-            rt.training.message = None;
-            rt.training.plot_bounds = None;
-            rt.training.run = Some(ActiveRun {
+            res.training.message = None;
+            res.training.run = Some(ActiveRun {
                 plan,
                 process: Some(process),
                 progress,
                 sample: None,
                 export_handled: false,
             });
-            rt.training.refresh_runs();
+            res.training.refresh_runs();
         }
-        Err(e) => rt.training.message = Some(e.to_string()),
+        Err(e) => res.training.message = Some(e.to_string()),
     }
 }
 
-fn start_run(ctx: &egui::Context, state: &mut AppState, rt: &mut Runtime) {
-    if rt.training.is_training() {
+fn start_run(state: &mut AppState, res: &mut Resources) {
+    if res.training.is_training() {
         return;
     }
-    if let Err(e) = rt.training.setup.launcher() {
-        rt.training.message = Some(e.to_string());
+    if let Err(e) = res.training.setup.launcher() {
+        res.training.message = Some(e.to_string());
         return;
     }
-    match with_inputs(state, rt, |inputs| {
+    match with_inputs(state, res, |inputs| {
         plan_run(&state.train, inputs).map_err(|e| e.to_string())
     }) {
-        Ok(plan) => launch(ctx, plan, state, rt),
-        Err(e) => rt.training.message = Some(e),
+        Ok(plan) => launch(plan, state, res),
+        Err(e) => res.training.message = Some(e),
     }
 }
 
-fn resume_run(ctx: &egui::Context, dir: &Path, state: &mut AppState, rt: &mut Runtime) {
-    if rt.training.is_training() {
+fn resume_run(dir: &Path, state: &mut AppState, res: &mut Resources) {
+    if res.training.is_training() {
         return;
     }
     match resume_plan(dir) {
         Ok(mut plan) => {
             // Keep the curves of the stopped run: the resumed one continues them. A run not on
             // screen (after a restart) replays its events file from the start instead.
-            let previous = rt
+            let previous = res
                 .training
                 .run
                 .take()
@@ -461,29 +330,24 @@ fn resume_run(ctx: &egui::Context, dir: &Path, state: &mut AppState, rt: &mut Ru
             if previous.is_none() {
                 plan.events_offset = 0;
             }
-            launch(ctx, plan, state, rt);
-            if let (Some(previous), Some(run)) = (previous, &mut rt.training.run) {
+            launch(plan, state, res);
+            if let (Some(previous), Some(run)) = (previous, &mut res.training.run) {
                 run.progress.losses = previous.progress.losses;
                 run.sample = previous.sample;
                 run.progress.step = previous.progress.step;
             }
         }
-        Err(e) => rt.training.message = Some(e.to_string()),
+        Err(e) => res.training.message = Some(e.to_string()),
     }
 }
 
-fn start_setup(ctx: &egui::Context, rt: &mut Runtime) {
-    if rt
-        .training
-        .setup_job
-        .as_ref()
-        .is_some_and(|j| j.exit.is_none())
-    {
+fn start_setup(res: &mut Resources) {
+    if res.training.setting_up() {
         return;
     }
     let TrainerSetup::NoEnvironment {
         root, setup_script, ..
-    } = &rt.training.setup
+    } = &res.training.setup
     else {
         return;
     };
@@ -492,14 +356,13 @@ fn start_setup(ctx: &egui::Context, rt: &mut Runtime) {
     let line = format!("bash {}", setup_script.display());
     match TrainerProcess::spawn_command(&mut cmd, line.clone(), EventSource::None) {
         Ok(process) => {
-            let repaint = ctx.clone();
-            process.set_wake(move || repaint.request_repaint());
-            rt.training.setup_job = Some(SetupJob {
+            wake_on_report(&process, res.waker.as_ref());
+            res.training.setup_job = Some(SetupJob {
                 process,
                 log: VecDeque::from([format!("$ {line}")]),
                 exit: None,
             });
         }
-        Err(e) => rt.training.message = Some(e.to_string()),
+        Err(e) => res.training.message = Some(e.to_string()),
     }
 }

@@ -1,12 +1,12 @@
-//! What the UI functions ask for. They draw and push commands; `SceneBrushApp::apply_commands`
-//! carries them out after the UI pass, so no widget mutates the painting mid-frame.
+//! What the views ask for. They draw and push commands; the actions (`crate::ui::actions`) carry
+//! them out after the UI pass, so no widget mutates the painting mid-frame.
 
 use std::path::PathBuf;
 
 use crate::canvas::Tool;
 use crate::training::TrainSettings;
 
-use super::state::View;
+use super::app_state::View;
 
 /// A canvas position in label-map pixels (pixel (x, y) covers [x, x+1) x [y, y+1)).
 pub type MapPos = (f32, f32);

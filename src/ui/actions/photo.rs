@@ -1,22 +1,16 @@
 //! "Open photo as layout": a segmenter package turns a photo into a label map on a helper
 //! thread; the result replaces the canvas as one undo step.
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::path::Path;
+use std::sync::mpsc::{TryRecvError, channel};
 
 use crate::canvas::LabelMap;
 use crate::inference::{ProviderPreference, Segmenter, read_photo};
 use crate::models::{ClassInfo, ModelMeta, ModelPackage};
+use crate::ui::resources::{PhotoJob, Resources};
+use crate::ui::state::AppState;
 
-use super::runtime::Runtime;
-use super::state::AppState;
-
-/// A photo being segmented.
-pub struct PhotoJob {
-    pub photo: PathBuf,
-    pub segmenter: String,
-    rx: Receiver<Result<LabelMap, String>>,
-}
+use super::files::file_name;
 
 /// Why the segmenter's labels cannot be painted with the canvas's classes, if so.
 pub fn class_mismatch(
@@ -78,18 +72,18 @@ pub fn class_mismatch(
 }
 
 /// Starts segmenting `photo` with the default segmenter, or explains why it cannot.
-pub fn start_photo_job(path: &Path, state: &AppState, rt: &mut Runtime) {
-    if rt.photo_job.is_some() {
+pub fn start_photo_job(path: &Path, state: &AppState, res: &mut Resources) {
+    if res.photo_job.is_some() {
         return;
     }
-    let Some(package) = rt.registry.default_segmenter().cloned() else {
-        let dirs: Vec<String> = rt
-            .registry
-            .dirs
+    let Some(package) = res.models.registry.default_segmenter().cloned() else {
+        let dirs: Vec<String> = res
+            .models
+            .dirs()
             .iter()
             .map(|d| d.display().to_string())
             .collect();
-        rt.show_error(
+        res.messages.show_error(
             "No segmenter model",
             format!(
                 "Opening a photo as a layout needs a segmenter package (kind \"segmenter\"), such \
@@ -105,20 +99,23 @@ pub fn start_photo_job(path: &Path, state: &AppState, rt: &mut Runtime) {
     );
     if let Some(message) = class_mismatch(
         &package.meta,
-        &rt.doc.classes,
-        rt.doc.dontcare,
+        &res.doc.classes,
+        res.doc.dontcare,
         &painting_for,
     ) {
-        rt.show_error("The segmenter's classes differ", message);
+        res.messages
+            .show_error("The segmenter's classes differ", message);
         return;
     }
-    if let Err(reason) = &rt.runtime_info {
-        rt.show_error("ONNX Runtime is not available", reason.clone());
+    if let Err(reason) = &res.models.runtime_info {
+        let reason = reason.clone();
+        res.messages
+            .show_error("ONNX Runtime is not available", reason);
         return;
     }
     let (tx, rx) = channel();
     let photo = path.to_path_buf();
-    let pref = rt.provider;
+    let pref = res.models.provider;
     let job_package = package.clone();
     let spawned = std::thread::Builder::new()
         .name("segment-photo".into())
@@ -127,18 +124,20 @@ pub fn start_photo_job(path: &Path, state: &AppState, rt: &mut Runtime) {
         });
     match spawned {
         Ok(_) => {
-            rt.photo_job = Some(PhotoJob {
+            res.photo_job = Some(PhotoJob {
                 photo: path.to_path_buf(),
                 segmenter: package.meta.id.clone(),
                 rx,
             });
-            rt.show_notice(format!(
+            res.messages.show_notice(format!(
                 "Segmenting {} with {}…",
                 path.display(),
                 package.meta.name
             ));
         }
-        Err(e) => rt.show_error("Cannot segment the photo", e.to_string()),
+        Err(e) => res
+            .messages
+            .show_error("Cannot segment the photo", e.to_string()),
     }
 }
 
@@ -153,8 +152,8 @@ fn segment(
 }
 
 /// Puts a finished segmentation into the canvas (one undo step). True when something changed.
-pub fn poll_photo_job(state: &mut AppState, rt: &mut Runtime) -> bool {
-    let Some(job) = &rt.photo_job else {
+pub fn poll_photo_job(state: &mut AppState, res: &mut Resources) -> bool {
+    let Some(job) = &res.photo_job else {
         return false;
     };
     let result = match job.rx.try_recv() {
@@ -162,30 +161,30 @@ pub fn poll_photo_job(state: &mut AppState, rt: &mut Runtime) -> bool {
         Ok(result) => result,
         Err(TryRecvError::Disconnected) => Err("the segmentation thread stopped".into()),
     };
-    let Some(job) = rt.photo_job.take() else {
+    let Some(job) = res.photo_job.take() else {
         return false;
     };
     let title = || format!("Could not segment {}", file_name(&job.photo));
     let map = match result {
         Ok(map) => map,
         Err(e) => {
-            rt.show_error(title(), e);
+            res.messages.show_error(title(), e);
             return true;
         }
     };
-    if rt.doc.stroke.is_some() {
-        rt.show_error(
+    if res.doc.stroke.is_some() {
+        res.messages.show_error(
             title(),
             "A brush stroke was in progress; open the photo again.",
         );
         return true;
     }
-    let (w, h) = (rt.doc.labels.width(), rt.doc.labels.height());
-    rt.doc.replace_labels(fit_to_canvas(&map, w, h));
-    rt.doc.source = None;
+    let (w, h) = (res.doc.labels.width(), res.doc.labels.height());
+    res.doc.replace_labels(fit_to_canvas(&map, w, h));
+    res.doc.source = None;
     state.last_open_dir = job.photo.parent().map(Path::to_path_buf);
-    rt.error = None;
-    rt.show_notice(format!(
+    res.messages.error = None;
+    res.messages.show_notice(format!(
         "Layout from {} by {} (Undo restores the painting)",
         file_name(&job.photo),
         job.segmenter
@@ -225,17 +224,9 @@ pub fn fit_to_canvas(map: &LabelMap, width: u32, height: u32) -> LabelMap {
     }
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::fallback_classes;
 
     #[test]
     fn segmenter_maps_fit_any_canvas() {
@@ -257,7 +248,8 @@ mod tests {
 
     #[test]
     fn class_mismatch_names_the_classes() {
-        let (classes, dontcare) = fallback_classes();
+        let table = crate::models::camvid();
+        let (classes, dontcare) = (table.classes.clone(), table.dontcare);
         let json = crate::models::meta_tests_json();
         let meta = crate::models::ModelMeta::from_json(&json).expect("meta");
         let mut seg = meta.clone();

@@ -11,10 +11,10 @@ use crate::training::{
     TrainerSetup, base_checkpoint, duration_text, package_id,
 };
 
-use super::command::{Command, TrainCommand, TrainPick};
-use super::runtime::Runtime;
-use super::state::AppState;
-use super::training::{ActiveRun, CheckState, TrainingRuntime};
+use crate::ui::resources::{ActiveRun, CheckState, Resources, TrainingRuntime};
+use crate::ui::state::{AppState, Command, TrainCommand, TrainPick, View};
+
+use super::memory::ViewMemory;
 
 const LOG_HEIGHT: f32 = 170.0;
 const PLOT_HEIGHT: f32 = 230.0;
@@ -58,8 +58,13 @@ pub fn training_summary(training: &TrainingRuntime) -> Option<String> {
 }
 
 /// The settings column of the Train tab.
-pub fn train_settings_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: &mut Vec<Command>) {
-    let training = &rt.training;
+pub fn train_settings_ui(
+    ui: &mut Ui,
+    state: &AppState,
+    res: &Resources,
+    commands: &mut Vec<Command>,
+) {
+    let training = &res.training;
     ui.heading("Train a model");
     environment_ui(ui, training, commands);
     let mut s = state.train.clone();
@@ -99,10 +104,13 @@ pub fn train_settings_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: 
         });
 
     heading(ui, "CLASSES");
-    let base = s.base_model.as_deref().and_then(|id| rt.package(id));
+    let base = s
+        .base_model
+        .as_deref()
+        .and_then(|id| res.models.package(id));
     let model_classes = match base {
         Some(p) => format!("The classes of {} ({})", p.meta.name, p.meta.classes.len()),
-        None => format!("The canvas's classes ({})", rt.doc.classes.len()),
+        None => format!("The canvas's classes ({})", res.doc.classes.len()),
     };
     let mut use_file = s.class_file.is_some();
     ui.radio_value(&mut use_file, false, model_classes)
@@ -120,7 +128,7 @@ pub fn train_settings_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: 
     }
 
     heading(ui, "START FROM");
-    let choices = rt.model_choices();
+    let choices = res.models.model_choices();
     let selected_text = match base {
         Some(p) => p.meta.name.clone(),
         None => match &s.base_model {
@@ -136,7 +144,7 @@ pub fn train_settings_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: 
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut s.base_model, None, "Scratch (random weights)");
                 for (id, name) in &choices {
-                    if rt.package(id).is_some() {
+                    if res.models.package(id).is_some() {
                         ui.selectable_value(&mut s.base_model, Some(id.clone()), name);
                     }
                 }
@@ -236,7 +244,7 @@ pub fn train_settings_ui(ui: &mut Ui, state: &AppState, rt: &Runtime, commands: 
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         let ready = training.setup.launcher().is_ok();
-        let checking = matches!(training.check, Some(CheckState::Running { .. }));
+        let checking = training.checking();
         if ui
             .add_enabled(ready && !checking, egui::Button::new("Check dataset"))
             .on_hover_text("Run the trainer's dataset check: every problem, file by file")
@@ -387,10 +395,7 @@ fn environment_ui(ui: &mut Ui, training: &TrainingRuntime, commands: &mut Vec<Co
                         ))
                         .wrap(),
                     );
-                    let running = training
-                        .setup_job
-                        .as_ref()
-                        .is_some_and(|j| j.exit.is_none());
+                    let running = training.setting_up();
                     if ui
                         .add_enabled(
                             !running,
@@ -538,9 +543,13 @@ fn runs_ui(ui: &mut Ui, training: &TrainingRuntime, commands: &mut Vec<Command>)
 }
 
 /// The live view of the run on screen.
-pub fn train_run_ui(ui: &mut Ui, rt: &mut Runtime, commands: &mut Vec<Command>) {
-    let training = &mut rt.training;
-    let Some(run) = &training.run else {
+pub fn train_run_ui(
+    ui: &mut Ui,
+    res: &Resources,
+    memory: &mut ViewMemory,
+    commands: &mut Vec<Command>,
+) {
+    let Some(run) = &res.training.run else {
         ui.add_space(40.0);
         ui.vertical_centered(|ui| {
             ui.label(
@@ -568,12 +577,13 @@ pub fn train_run_ui(ui: &mut Ui, rt: &mut Runtime, commands: &mut Vec<Command>) 
             heading(ui, "LOSSES");
             let bounds = loss_plot_ui(ui, run);
             heading(ui, "LATEST SAMPLE");
-            match &run.sample {
-                Some(sample) => {
-                    let width = ui.available_width().min(sample.size[0] as f32 * 2.0);
-                    let height = width * sample.size[1] as f32 / sample.size[0].max(1) as f32;
+            match run.sample.as_ref().zip(memory.sample.as_ref()) {
+                Some((sample, shown)) => {
+                    let size = sample.size();
+                    let width = ui.available_width().min(size[0] as f32 * 2.0);
+                    let height = width * size[1] as f32 / size[0].max(1) as f32;
                     ui.add(
-                        egui::Image::new(&sample.texture)
+                        egui::Image::new(&shown.texture)
                             .fit_to_exact_size(egui::vec2(width, height))
                             .alt_text(format!("Sample at step {}", sample.step)),
                     )
@@ -597,7 +607,7 @@ pub fn train_run_ui(ui: &mut Ui, rt: &mut Runtime, commands: &mut Vec<Command>) 
             bounds
         })
         .inner;
-    training.plot_bounds = bounds;
+    memory.plot_bounds = bounds;
 }
 
 fn run_header_ui(ui: &mut Ui, run: &ActiveRun, commands: &mut Vec<Command>) {
@@ -709,7 +719,7 @@ fn run_header_ui(ui: &mut Ui, run: &ActiveRun, commands: &mut Vec<Command>) {
             ui.horizontal(|ui| {
                 ui.label(format!("Saved as model {id} in {}.", path.display()));
                 if ui.button("Compare").clicked() {
-                    commands.push(Command::SetView(super::state::View::Compare));
+                    commands.push(Command::SetView(View::Compare));
                 }
             });
         }

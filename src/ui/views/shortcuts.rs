@@ -1,10 +1,11 @@
-//! Keyboard shortcuts: one table used by the input handler, the menus and the help window.
+//! Input that is no widget's: keyboard shortcuts (one table used by the input handler, the menus
+//! and the help window) and files dropped on the window.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use crate::canvas::Tool;
 
-use super::command::{Command, SaveKind};
+use crate::ui::state::{Command, SaveKind};
 
 pub const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 pub const REDO: KeyboardShortcut =
@@ -157,5 +158,23 @@ fn save(kind: SaveKind) -> Command {
         kind,
         path: None,
         overwrite: false,
+    }
+}
+
+/// A file dropped on the window: a label map to open, or a photo to segment (a JPEG is a photo,
+/// never a label map).
+pub fn dropped_files_ui(ctx: &egui::Context, commands: &mut Vec<Command>) {
+    let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+    if let Some(file) = dropped.first() {
+        let path = file.path().to_path_buf();
+        let is_jpeg = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
+        commands.push(if is_jpeg {
+            Command::OpenPhoto(Some(path))
+        } else {
+            Command::Open(Some(path))
+        });
     }
 }

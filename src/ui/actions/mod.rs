@@ -1,0 +1,122 @@
+//! The actions layer: carries out the views' commands on the state and the resources, after the
+//! UI pass, and takes in what helper threads reported (worker events, dialogs, jobs, the
+//! trainer). No drawing here, and nothing from the views.
+mod files;
+mod models;
+mod paint;
+mod photo;
+mod training;
+mod viewport;
+
+pub use files::{grid_cells, poll_dialog, start_dialog};
+pub use models::{keep_active_model_usable, schedule_renders, set_active_model};
+pub use photo::{class_mismatch, fit_to_canvas};
+
+use crate::ui::resources::{DialogPurpose, Resources};
+use crate::ui::state::{AppState, CanvasViewport, Command, draw_seed};
+
+/// Carries out one command.
+pub fn apply(
+    command: Command,
+    state: &mut AppState,
+    viewport: &mut CanvasViewport,
+    res: &mut Resources,
+) {
+    match command {
+        Command::SetTool(tool) => state.tool = tool,
+        Command::SetBrushSize(size) => paint::set_brush_size(state, size),
+        Command::StepBrushSize(step) => paint::step_brush_size(state, step),
+        Command::SelectClass(id) => paint::select_class(state, &res.doc, id),
+        Command::Stroke(stroke) => paint::stroke(state, &mut res.doc, stroke),
+        Command::Fill(p) => paint::fill(state, &mut res.doc, p),
+        Command::Line { from, to } => paint::line(state, &mut res.doc, from, to),
+        Command::Rect { a, b } => paint::rect(state, &mut res.doc, a, b),
+        Command::Pick(p) => paint::pick(state, &res.doc, p),
+        Command::Undo => paint::undo(&mut res.doc, false),
+        Command::Redo => paint::undo(&mut res.doc, true),
+        Command::Clear => paint::clear(&mut res.doc),
+        Command::NewScene => paint::new_scene(&mut res.doc),
+
+        Command::SetView(view) => state.view = view,
+        Command::SetActiveModel(id) => models::set_active_model(state, res, &id),
+        Command::ToggleCompare(id) => models::toggle_compare(state, res, id),
+        Command::NewStyle => {
+            if !state.seed_locked {
+                state.seed = draw_seed(state.seed);
+            }
+        }
+        Command::SetSeed(seed) => state.seed = seed,
+        Command::SetSeedLocked(locked) => state.seed_locked = locked,
+        Command::SetLivePreview(live) => state.live_preview = live,
+
+        Command::SetCanvasView { zoom, pan } => viewport::set_view(state, viewport, zoom, pan),
+        Command::ZoomBy(factor) => viewport::zoom_by(state, viewport, factor),
+        Command::ZoomFit => viewport::zoom_fit(state, viewport),
+        Command::ZoomActual => viewport::zoom_actual(state, viewport),
+
+        Command::Open(None) => files::start_dialog(DialogPurpose::Open, state, res),
+        Command::Open(Some(path)) => {
+            if res.doc.stroke.is_none() {
+                files::open_layout(&path, state, res);
+            }
+        }
+        Command::OpenPhoto(None) => files::start_dialog(DialogPurpose::OpenPhoto, state, res),
+        Command::OpenPhoto(Some(path)) => photo::start_photo_job(&path, state, res),
+        Command::RescanModels => models::rescan(res),
+        Command::Train(command) => training::apply_train_command(command, state, res),
+        Command::Save {
+            kind, path: None, ..
+        } => {
+            if files::ready_to_save(kind, state, res) {
+                files::start_dialog(DialogPurpose::Save(kind), state, res);
+            }
+        }
+        Command::Save {
+            kind,
+            path: Some(path),
+            overwrite,
+        } => files::save_file(kind, path, overwrite, state, res),
+        Command::ConfirmOverwrite(replace) => {
+            if let Some(question) = res.overwrite.take()
+                && replace
+            {
+                files::save_file(question.kind, question.path, true, state, res);
+            }
+        }
+        Command::DismissError => res.messages.error = None,
+        Command::ShowModelsWindow(show) => state.show_models_window = show,
+        Command::ShowShortcutsWindow(show) => state.show_shortcuts_window = show,
+        Command::Quit => res.quit_requested = true,
+    }
+}
+
+/// What [`poll`] found.
+#[derive(Debug, Default)]
+pub struct Polled {
+    /// The photo job or the trainer changed something on screen: a frame now (the worker asks
+    /// for its own).
+    pub changed: bool,
+    /// A helper thread reports through a channel without waking the GUI: look again soon.
+    pub waiting: bool,
+    /// Commands that follow from the reports (a dialog's answer).
+    pub commands: Vec<Command>,
+}
+
+/// Takes in what the helper threads reported since the last frame: the worker's events (the
+/// active model is replaced if it failed), the photo segmentation, the trainer (a trained
+/// model joins the list), a file dialog's answer.
+pub fn poll(state: &mut AppState, res: &mut Resources) -> Polled {
+    models::poll_worker(state, res);
+    let mut polled = Polled {
+        changed: photo::poll_photo_job(state, res),
+        ..Polled::default()
+    };
+    let update = training::poll_training(&mut res.training);
+    polled.changed |= update.changed;
+    if let Some((path, base)) = update.exported {
+        models::model_trained(state, res, &path, base);
+    }
+    polled.commands.extend(files::poll_dialog(res));
+    polled.waiting = res.photo_job.is_some() || res.training.checking() || res.dialog.is_some();
+    polled
+}

@@ -1,0 +1,455 @@
+//! The generators at run time: the registry of packages, ONNX Runtime, the inference worker, and
+//! per generator its one load state and its latest image. Whether a model can be used is derived
+//! from these two facts alone: its package (registry) and its session (`LoadState`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::canvas::LabelMap;
+use crate::inference::{
+    InferenceWorker, ProviderPreference, ProviderReport, RenderRequest, RuntimeInfo, WorkerEvent,
+};
+use crate::models::{ModelKind, ModelPackage, ModelRegistry, PackageStatus, RegistryEntry};
+
+/// Asks the GUI for a new frame (from any thread): installed by the app once it has a window.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Which edit and seed a render was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderKey {
+    pub version: u64,
+    pub seed: u64,
+}
+
+/// A generator's session: the single record of whether it can run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    Loading,
+    Loaded {
+        provider: ProviderReport,
+        load_ms: f64,
+    },
+    Failed(String),
+}
+
+impl LoadState {
+    pub fn is_loading(&self) -> bool {
+        matches!(self, LoadState::Loading)
+    }
+
+    /// Why the session cannot run, if it cannot.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            LoadState::Failed(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        self.failure().is_some()
+    }
+
+    /// The execution provider of a loaded session.
+    pub fn provider(&self) -> Option<&ProviderReport> {
+        match self {
+            LoadState::Loaded { provider, .. } => Some(provider),
+            _ => None,
+        }
+    }
+}
+
+/// A synthesized image (the view layer keeps its texture).
+#[derive(Debug, Clone)]
+pub struct RenderResult {
+    pub image: image::RgbaImage,
+    pub key: RenderKey,
+    pub latency_ms: f64,
+    /// Counts the images this generator delivered: a texture showing an older one is stale.
+    pub revision: u64,
+}
+
+/// What the GUI knows about one generator at run time.
+#[derive(Debug, Clone)]
+pub struct GeneratorState {
+    pub load: LoadState,
+    pub result: Option<RenderResult>,
+    /// The last request sent to the worker.
+    pub submitted: Option<RenderKey>,
+    pub submitted_at: Option<Instant>,
+    /// Key and message of the last failed render (cleared by a good one).
+    pub error: Option<(RenderKey, String)>,
+}
+
+impl GeneratorState {
+    fn new(load: LoadState) -> Self {
+        Self {
+            load,
+            result: None,
+            submitted: None,
+            submitted_at: None,
+            error: None,
+        }
+    }
+
+    /// A request is out whose answer has not arrived.
+    pub fn is_busy(&self) -> bool {
+        let answered = |k: RenderKey| {
+            self.result.as_ref().is_some_and(|r| r.key == k)
+                || self.error.as_ref().is_some_and(|(e, _)| *e == k)
+        };
+        self.submitted.is_some_and(|k| !answered(k))
+    }
+
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.result.as_ref().map(|r| r.latency_ms)
+    }
+
+    /// Shows `key` (its image or its render error), or never will (its session failed).
+    pub fn settled_at(&self, key: RenderKey) -> bool {
+        self.load.is_failed()
+            || self.result.as_ref().is_some_and(|r| r.key == key)
+            || self.error.as_ref().is_some_and(|(k, _)| *k == key)
+    }
+}
+
+/// "85 ms", "1.20 s".
+pub fn latency_text(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// The model packages and the generators' sessions.
+pub struct Models {
+    pub registry: ModelRegistry,
+    pub runtime_info: Result<RuntimeInfo, String>,
+    pub provider: ProviderPreference,
+    worker: Option<InferenceWorker>,
+    generators: HashMap<String, GeneratorState>,
+    waker: Option<Waker>,
+}
+
+impl Models {
+    /// The scanned packages, each generator loading (or failed when ONNX Runtime is missing).
+    /// No worker runs until [`Models::start_worker`].
+    pub fn new(
+        registry: ModelRegistry,
+        runtime_info: Result<RuntimeInfo, String>,
+        provider: ProviderPreference,
+    ) -> Models {
+        let load = match &runtime_info {
+            Ok(_) => LoadState::Loading,
+            Err(reason) => LoadState::Failed(reason.clone()),
+        };
+        let generators = registry
+            .generators()
+            .map(|p| (p.meta.id.clone(), GeneratorState::new(load.clone())))
+            .collect();
+        Models {
+            registry,
+            runtime_info,
+            provider,
+            worker: None,
+            generators,
+            waker: None,
+        }
+    }
+
+    /// Starts the inference worker, which loads `packages` in this order before any render.
+    pub fn start_worker(&mut self, packages: Vec<ModelPackage>) {
+        if self.runtime_info.is_ok() && !packages.is_empty() {
+            let worker = InferenceWorker::spawn(packages, self.provider);
+            self.install_waker(&worker);
+            self.worker = Some(worker);
+        }
+    }
+
+    /// Lets the worker ask for a frame when an image or a load arrives.
+    pub fn set_waker(&mut self, waker: Waker) {
+        self.waker = Some(waker);
+        if let Some(worker) = &self.worker {
+            self.install_waker(worker);
+        }
+    }
+
+    fn install_waker(&self, worker: &InferenceWorker) {
+        if let Some(waker) = self.waker.clone() {
+            worker.set_wake(Box::new(move || waker()));
+        }
+    }
+
+    /// Usable generator packages: the default one first, then the others in scan order.
+    pub fn generator_packages(&self) -> Vec<ModelPackage> {
+        self.registry.generators().cloned().collect()
+    }
+
+    /// Ids of [`Models::generator_packages`].
+    pub fn generator_ids(&self) -> Vec<String> {
+        self.registry
+            .generators()
+            .map(|p| p.meta.id.clone())
+            .collect()
+    }
+
+    /// The package of a generator by id.
+    pub fn package(&self, id: &str) -> Option<&ModelPackage> {
+        self.registry
+            .get(id)
+            .and_then(|e| e.package.as_ref())
+            .filter(|p| p.meta.kind == ModelKind::Generator)
+    }
+
+    /// The run-time state of a generator.
+    pub fn get(&self, id: &str) -> Option<&GeneratorState> {
+        self.generators.get(id)
+    }
+
+    /// Every generator's run-time state, by id (in no order).
+    pub fn states(&self) -> impl Iterator<Item = (&String, &GeneratorState)> {
+        self.generators.iter()
+    }
+
+    /// The latest image of a generator.
+    pub fn result(&self, id: &str) -> Option<&RenderResult> {
+        self.get(id).and_then(|g| g.result.as_ref())
+    }
+
+    /// A model that can be selected: its package is fine and its session did not fail.
+    pub fn is_usable(&self, id: &str) -> bool {
+        self.package(id).is_some() && self.get(id).is_some_and(|g| !g.load.is_failed())
+    }
+
+    /// Why a model cannot be used, if so: its session's failure, else its package's problem.
+    pub fn unusable_reason(&self, id: &str) -> Option<String> {
+        if let Some(reason) = self.get(id).and_then(|g| g.load.failure()) {
+            return Some(reason.to_string());
+        }
+        self.registry.get(id)?.reason().map(str::to_string)
+    }
+
+    /// Some generator is still loading.
+    pub fn any_loading(&self) -> bool {
+        self.generators.values().any(|g| g.load.is_loading())
+    }
+
+    /// Every generator entry of the registry plus entries that could not be read (which may
+    /// have been generators), in scan order: (id, display name).
+    pub fn model_choices(&self) -> Vec<(String, String)> {
+        self.registry
+            .entries
+            .iter()
+            .filter(|e| {
+                e.package
+                    .as_ref()
+                    .is_none_or(|p| p.meta.kind == ModelKind::Generator)
+            })
+            .map(|e| {
+                let name = e
+                    .package
+                    .as_ref()
+                    .map_or_else(|| e.id.clone(), |p| p.meta.name.clone());
+                (e.id.clone(), name)
+            })
+            .collect()
+    }
+
+    /// Display name of a model.
+    pub fn model_name(&self, id: &str) -> String {
+        self.package(id)
+            .map_or_else(|| id.to_string(), |p| p.meta.name.clone())
+    }
+
+    /// Sends `labels` to the worker for `id` (latest-wins: replaces a queued one).
+    pub fn submit(&mut self, id: &str, key: RenderKey, labels: &LabelMap) {
+        let Some(worker) = &self.worker else { return };
+        let Some(generator) = self.generators.get_mut(id) else {
+            return;
+        };
+        if generator.load.is_failed() {
+            return;
+        }
+        worker.submit(RenderRequest {
+            model_id: id.to_string(),
+            labels: Arc::new(labels.clone()),
+            seed: key.seed,
+            generation: key.version,
+        });
+        generator.submitted = Some(key);
+        generator.submitted_at = Some(Instant::now());
+    }
+
+    /// The next event of the worker, without waiting.
+    pub fn try_recv(&self) -> Option<WorkerEvent> {
+        self.worker.as_ref().and_then(InferenceWorker::try_recv)
+    }
+
+    /// The worker's thread has ended: it is dropped and every session marked failed with
+    /// `reason`. True when that happened now.
+    pub fn reap_stopped_worker(&mut self, reason: &str) -> bool {
+        if self.worker.as_ref().is_none_or(|w| w.is_running()) {
+            return false;
+        }
+        self.worker = None;
+        for generator in self.generators.values_mut() {
+            if !generator.load.is_failed() {
+                generator.load = LoadState::Failed(reason.to_string());
+            }
+        }
+        true
+    }
+
+    /// Applies one event of the worker.
+    pub fn handle_event(&mut self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::ModelLoaded {
+                model_id,
+                provider,
+                load_ms,
+            } => {
+                self.generators
+                    .entry(model_id)
+                    .or_insert_with(|| GeneratorState::new(LoadState::Loading))
+                    .load = LoadState::Loaded { provider, load_ms };
+            }
+            WorkerEvent::ModelFailed { model_id, error } => {
+                let generator = self
+                    .generators
+                    .entry(model_id)
+                    .or_insert_with(|| GeneratorState::new(LoadState::Loading));
+                generator.load = LoadState::Failed(error);
+                generator.submitted = None;
+            }
+            WorkerEvent::Rendered {
+                model_id,
+                generation,
+                seed,
+                image,
+                latency_ms,
+            } => {
+                let Some(generator) = self.generators.get_mut(&model_id) else {
+                    return;
+                };
+                let revision = generator.result.as_ref().map_or(1, |r| r.revision + 1);
+                generator.result = Some(RenderResult {
+                    image,
+                    key: RenderKey {
+                        version: generation,
+                        seed,
+                    },
+                    latency_ms,
+                    revision,
+                });
+                generator.error = None;
+            }
+            WorkerEvent::RenderFailed {
+                model_id,
+                generation,
+                error,
+            } => {
+                if let Some(generator) = self.generators.get_mut(&model_id) {
+                    // The seed of a failed request is not reported: the submitted one is it.
+                    let seed = generator.submitted.map_or(0, |k| k.seed);
+                    generator.error = Some((
+                        RenderKey {
+                            version: generation,
+                            seed,
+                        },
+                        error,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Adds a package folder that appeared after start-up (a training run's export) and starts
+    /// loading it. Returns its id.
+    pub fn add_package(&mut self, dir: &Path) -> Result<String, String> {
+        let package = ModelPackage::load(dir).map_err(|e| e.to_string())?;
+        let id = package.meta.id.clone();
+        if let Some(existing) = self.registry.get(&id).filter(|e| e.package.is_some()) {
+            if existing.dir == package.dir {
+                return Ok(id);
+            }
+            return Err(format!(
+                "model id {id:?} is already provided by {}",
+                existing.dir.display()
+            ));
+        }
+        if let Some(parent) = dir.parent()
+            && !self.registry.dirs.iter().any(|d| d == parent)
+        {
+            self.registry.dirs.push(parent.to_path_buf());
+        }
+        self.register(package);
+        Ok(id)
+    }
+
+    fn register(&mut self, package: ModelPackage) {
+        let id = package.meta.id.clone();
+        if package.meta.kind == ModelKind::Generator {
+            let load = match &self.runtime_info {
+                Err(reason) => LoadState::Failed(reason.clone()),
+                Ok(_) => {
+                    match &self.worker {
+                        Some(worker) => worker.add_package(package.clone()),
+                        None => self.start_worker(vec![package.clone()]),
+                    }
+                    LoadState::Loading
+                }
+            };
+            self.generators
+                .insert(id.clone(), GeneratorState::new(load));
+        }
+        self.registry.entries.push(RegistryEntry {
+            dir: package.dir.clone(),
+            id,
+            package: Some(package),
+            status: PackageStatus::Available,
+        });
+    }
+
+    /// Scans the model folders again; new packages are added (and loaded), the others stay as
+    /// they are. Returns the ids added.
+    pub fn rescan(&mut self) -> Vec<String> {
+        let scanned = ModelRegistry::scan_metadata(&self.registry.dirs);
+        let mut added = Vec::new();
+        for entry in scanned.entries {
+            if self.registry.entries.iter().any(|e| e.dir == entry.dir) {
+                continue;
+            }
+            match entry.package {
+                Some(package) if entry.status == PackageStatus::Available => {
+                    if self.registry.get(&package.meta.id).is_some() {
+                        continue;
+                    }
+                    added.push(package.meta.id.clone());
+                    self.register(package);
+                }
+                _ => self.registry.entries.push(entry),
+            }
+        }
+        added
+    }
+
+    /// The folders scanned, for messages.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.registry.dirs
+    }
+
+    /// Shows these timings instead of the measured ones (snapshots compare the window, not the
+    /// machine's speed).
+    pub fn pin_timings(&mut self, latency_ms: f64, load: f64) {
+        for generator in self.generators.values_mut() {
+            if let Some(r) = &mut generator.result {
+                r.latency_ms = latency_ms;
+            }
+            if let LoadState::Loaded { load_ms, .. } = &mut generator.load {
+                *load_ms = load;
+            }
+        }
+    }
+}
