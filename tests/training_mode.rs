@@ -13,7 +13,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scenebrush::canvas::LabelMap;
 use scenebrush::inference::{ProviderPreference, Segmenter, labels_from_photo, read_photo};
-use scenebrush::models::{ModelKind, ModelPackage};
+use scenebrush::models::{Discriminator, ModelKind, ModelPackage};
 use scenebrush::training::{
     CHECKPOINT_FILE, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup, find_trainer,
     write_class_file,
@@ -63,6 +63,16 @@ fn harness(app: SceneBrushApp) -> Harness<'static, SceneBrushApp> {
 
 fn click(h: &mut Harness<'_, SceneBrushApp>, label: &str) {
     h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+/// Opens the combo box that shows `selected`.
+fn open_combo_box(h: &mut Harness<'_, SceneBrushApp>, selected: &str) {
+    h.get_by(|n| {
+        n.role() == egui::accesskit::Role::ComboBox && n.value().as_deref() == Some(selected)
+    })
+    .click();
     h.step();
     h.step();
 }
@@ -399,6 +409,48 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
     let steps: Vec<f64> = run.progress.losses["g_feat"].iter().map(|p| p[0]).collect();
     assert_eq!(steps, [1.0, 2.0, 3.0]);
     assert!(app.package("stopper").is_some());
+}
+
+#[test]
+fn the_train_tab_offers_every_discriminator_and_passes_oasis_on() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = empty_dataset(tmp.path());
+    let mut h = harness(app(
+        vec![common::fixtures_dir()],
+        fake("finish"),
+        tmp.path(),
+    ));
+    h.step();
+    click(&mut h, "Train");
+    command(
+        &mut h,
+        Command::Train(TrainCommand::Picked(TrainPick::Dataset, data)),
+    );
+    // From scratch (no fixture ships a checkpoint): the discriminator list holds them all.
+    assert_eq!(h.state().state().train.base_model, None);
+    open_combo_box(&mut h, Discriminator::Fpse.choice_label());
+    for d in Discriminator::ALL {
+        assert!(has_text(&h, d.choice_label()), "{d:?} is not offered");
+    }
+    click(&mut h, Discriminator::Oasis.choice_label());
+    assert_eq!(h.state().state().train.discriminator, Discriminator::Oasis);
+    type_name(&mut h, "Oasis");
+    click(&mut h, "Start");
+    wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
+        matches!(status(a), Some(RunStatus::Exported { .. }))
+    });
+    let run = h.state().training().run().expect("the run");
+    let args: Vec<String> = run
+        .plan
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        args.join(" ")
+            .contains("--generator spade --discriminator oasis"),
+        "{args:?}"
+    );
 }
 
 #[test]
