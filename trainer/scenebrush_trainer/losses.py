@@ -1,5 +1,6 @@
-"""GAN losses as published: hinge, discriminator feature matching, KL, optional VGG19 perceptual loss;
-plus a pixel L1 and the mode-seeking (diversity-sensitive) term for short budgets."""
+"""GAN losses as published: hinge, discriminator feature matching, KL, optional VGG19 perceptual loss, OASIS's
+(N+1)-class cross-entropy and LabelMix; plus a pixel L1 and the mode-seeking (diversity-sensitive) term for short
+budgets."""
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +22,52 @@ def feature_matching(feats_fake: list[list[torch.Tensor]], feats_real: list[list
     """L1 between D's intermediate features on fake and real, averaged over discriminators."""
     loss = sum(F.l1_loss(f, r.detach()) for fakes, reals in zip(feats_fake, feats_real) for f, r in zip(fakes, reals))
     return loss / len(feats_fake)
+
+
+# Label id of pixels no loss counts: those DiffAugment's translation brings in from outside the image. The don't-care
+# class is not one of them: as for the hinge discriminators, void is a class like any other (the reference OASIS
+# code gives it weight 0; here the generator draws void regions too, and D judges them as for PatchGAN/FP/FPSE).
+IGNORE = -1
+
+
+def class_balance(label: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """OASIS's per-pixel weights from the batch's label map: every class present gets the same total weight, so
+    w = counted pixels / (present classes * pixels of that class); they average 1 over the counted pixels (the
+    reference code's normalisation), 0 on IGNORE."""
+    valid = label != IGNORE
+    ids = label.clamp(min=0)
+    counts = torch.bincount(ids[valid], minlength=num_classes).float()
+    present = (counts > 0).sum()
+    coefficients = valid.sum() / (present * counts.clamp(min=1))  # absent classes are never looked up
+    return coefficients[ids] * valid
+
+
+def oasis_class_loss(logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """Class-balanced cross-entropy pushing each pixel to its semantic class: D's term for real images, and G's
+    for fakes. logits [N, C+1, H, W] (channel C is "fake"), label [N, H, W]."""
+    ce = F.cross_entropy(logits, label.clamp(min=0), reduction="none")
+    weights = class_balance(label, logits.shape[1] - 1)
+    return (ce * weights).sum() / (label != IGNORE).sum().clamp(min=1)
+
+
+def oasis_fake_loss(logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy pushing every pixel of a fake to the fake class (channel C), unweighted as in the paper."""
+    fake = torch.full_like(label, logits.shape[1] - 1)
+    valid = label != IGNORE
+    return (F.cross_entropy(logits, fake, reduction="none") * valid).sum() / valid.sum().clamp(min=1)
+
+
+def labelmix_mask(label: torch.Tensor, num_classes: int, generator: torch.Generator | None) -> torch.Tensor:
+    """A random bit per class (the same in every image of the batch), painted by the label map: [N, 1, H, W],
+    1 = take the real image's pixel."""
+    bits = torch.randint(0, 2, (num_classes,), generator=generator).to(label.device, torch.float32)
+    return bits[label.clamp(min=0)].unsqueeze(1)
+
+
+def labelmix(mask: torch.Tensor, d_mixed: torch.Tensor, d_fake: torch.Tensor, d_real: torch.Tensor) -> torch.Tensor:
+    """LabelMix consistency (OASIS): D's logits on the mixed image should equal the same mix of its logits on the
+    real and the fake image; gradients reach D through all three."""
+    return F.mse_loss(mask * d_real + (1 - mask) * d_fake, d_mixed)
 
 
 def nearest_l1(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

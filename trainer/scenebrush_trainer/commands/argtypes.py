@@ -40,3 +40,17 @@ def number(low: float, high: float | None = None, low_open: bool = False, high_o
 
     parse.__name__ = "number"
     return parse
+
+
+def parsed_by(parse, name: str):
+    """A value that `parse` normalises or refuses with a ValueError, whose message argparse then shows after the
+    option's name (a plain ValueError would show only "invalid value")."""
+
+    def check(text: str):
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    check.__name__ = name
+    return check

@@ -8,6 +8,7 @@ from ..data.presets import PRESETS
 from ..networks import DISCRIMINATORS, GENERATORS, build_discriminator, build_encoder, build_generator
 from ..networks.complexity import count_macs, count_params
 from ..training.config import MODEL_PRESETS, model_config
+from ..training.diffaug import OFF, POLICIES
 from .argtypes import integer
 
 NAME = "info"
@@ -58,6 +59,8 @@ def run(args) -> int:
     print(f"preset {args.preset}: ngf {cfg.ngf}, ndf {cfg.ndf}, nhidden {cfg.nhidden}, z_dim {cfg.z_dim}, "
           f"{args.height}x{args.width}, {num_classes} class ids")  # fmt: skip
     print(table(measure(cfg, num_classes)))
+    print(f"train options: --discriminator {' | '.join(DISCRIMINATORS)}; --diffaug {OFF} or a comma-separated list of "
+          f"{', '.join(POLICIES)} (DiffAugment, no parameters)")  # fmt: skip
     if args.preset == "paper":
         print("\npaper preset at 256x256 with COCO-Stuff's 183 class ids vs the published sizes:")
         for gen, (params, macs, z_dim) in PAPER.items():

@@ -8,9 +8,10 @@ from ..export.from_checkpoint import export_checkpoint
 from ..networks import DISCRIMINATORS, GENERATORS
 from ..training import distributed
 from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
+from ..training.diffaug import OFF, POLICIES, parse_policy
 from ..training.events import Events, log
 from ..training.loop import RunOptions, train
-from .argtypes import integer, number
+from .argtypes import integer, number, parsed_by
 from .common import add_data_args, data_spec
 
 NAME = "train"
@@ -51,9 +52,13 @@ def add_arguments(p) -> None:
         ("lambda-ms", number(0, hint=" (0: off)")),
         ("ms-tau", number(0, low_open=True)),
         ("ms-pool", integer(1)),
+        ("lambda-labelmix", number(0, hint=" (oasis discriminator only; 0: off)")),
     ):
         g.add_argument(f"--{name}", type=kind)
     g.add_argument("--no-flip", action="store_true", help="no horizontal flip augmentation")
+    g.add_argument("--diffaug", type=parsed_by(parse_policy, "policy"), metavar="POLICY",
+                   help=f"DiffAugment on every image D sees: {OFF} (default) or a comma-separated list of "
+                   f"{', '.join(POLICIES)}, e.g. {','.join(POLICIES)}")  # fmt: skip
     g.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (CUDA only)")
     g.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
     g.add_argument("--vgg-weights", metavar="FILE", help="torchvision VGG19 state dict: turns the VGG loss on")
@@ -80,7 +85,8 @@ def options(args) -> RunOptions:
         args.train_preset, steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,
         ema=args.ema, seed=args.seed, checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
         log_every=args.log_every, lambda_feat=args.lambda_feat, lambda_l1=args.lambda_l1, decay_from=args.decay_from,
-        lambda_ms=args.lambda_ms, ms_tau=args.ms_tau, ms_pool=args.ms_pool,
+        lambda_ms=args.lambda_ms, ms_tau=args.ms_tau, ms_pool=args.ms_pool, lambda_labelmix=args.lambda_labelmix,
+        diffaug=args.diffaug,
         flip=False if args.no_flip else None, amp=args.amp, channels_last=args.channels_last or None,
         vgg_weights=args.vgg_weights,
     )  # fmt: skip

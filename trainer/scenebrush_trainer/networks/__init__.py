@@ -5,12 +5,13 @@ from torch import nn
 from .ccfpse_generator import CCFPSEGenerator
 from .fp_discriminator import FPDiscriminator
 from .layers import init_weights
+from .oasis_discriminator import OASISDiscriminator
 from .patchgan import MultiScalePatchGAN
 from .spade_generator import SPADEGenerator
 from .style_encoder import StyleEncoder
 
 GENERATORS = {"spade": SPADEGenerator, "ccfpse": CCFPSEGenerator}
-DISCRIMINATORS = ("patchgan", "fp", "fpse")
+DISCRIMINATORS = ("patchgan", "fp", "fpse", "oasis")
 
 
 def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module:
@@ -28,6 +29,13 @@ def build_discriminator(cfg, num_classes: int) -> nn.Module:
         net = MultiScalePatchGAN(num_classes, cfg.ndf)
     elif cfg.discriminator in ("fp", "fpse"):
         net = FPDiscriminator(num_classes, cfg.ndf, semantic_embedding=cfg.discriminator == "fpse")
+    elif cfg.discriminator == "oasis":
+        # Spectral-norm convs keep PyTorch's default init, as in the reference (its init reaches only their cached
+        # weight). From xavier 0.02 the first Adam steps change the tiny weights so much that one power iteration
+        # underestimates sigma ~3x, and this U-Net without normalisation compounds it: logits ~1e4 at step 2.
+        net = OASISDiscriminator(num_classes, cfg.ndf, cfg.height, cfg.width)
+        init_weights(net.classify)
+        return net
     else:
         raise ValueError(f"unknown discriminator {cfg.discriminator!r}; choose one of {', '.join(DISCRIMINATORS)}")
     init_weights(net)

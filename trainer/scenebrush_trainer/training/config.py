@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 @dataclass(frozen=True)
 class ModelConfig:
     generator: str = "spade"  # spade | ccfpse
-    discriminator: str = "fpse"  # patchgan | fp | fpse
+    discriminator: str = "fpse"  # patchgan | fp | fpse | oasis
     ngf: int = 64
     ndf: int = 64
     nhidden: int = 128  # SPADE-norm and kernel-prediction hidden width
@@ -35,6 +35,9 @@ class TrainConfig:
     lambda_ms: float = 0.0
     ms_tau: float = 0.2  # |image change| / |z change| per layout, images in [-1, 1]
     ms_pool: int = 8  # compare styles as pool x pool block means: colour and light, not pixel noise
+    lambda_labelmix: float = 10.0  # OASIS discriminator only: LabelMix consistency weight (the paper's 10)
+    # DiffAugment on every image D sees: "off" or a comma-separated policy, e.g. "color,translation,cutout"
+    diffaug: str = "off"
     vgg_weights: str | None = None  # torchvision VGG19 state dict; None = VGG loss off
     ema: float = 0.0  # decay of the generator's EMA weights; 0 = off
     seed: int = 0
@@ -47,7 +50,7 @@ class TrainConfig:
 
 
 # Loss weights that a fine-tune takes from the checkpoint it starts from, unless given
-RECIPE = ("lambda_feat", "lambda_l1", "lambda_ms", "ms_tau", "ms_pool")
+RECIPE = ("lambda_feat", "lambda_l1", "lambda_ms", "ms_tau", "ms_pool", "lambda_labelmix")
 
 MODEL_PRESETS: dict[str, dict] = {
     # the published sizes
@@ -102,6 +105,16 @@ def validate(cfg: ModelConfig) -> ModelConfig:
 
 def validate_recipe(model: ModelConfig, train: TrainConfig) -> None:
     """Fails early on a training setting that the (possibly fine-tuned) model cannot take."""
+    from .diffaug import parse_policy  # late: config stays torch-free
+
+    try:
+        policy = parse_policy(train.diffaug)
+    except ValueError as e:
+        raise ValueError(f"--diffaug: {e}") from None
+    if policy != train.diffaug:
+        raise ValueError(f"--diffaug {train.diffaug!r}: write it as {policy!r}")
+    if train.lambda_labelmix < 0:
+        raise ValueError(f"--lambda-labelmix must be >= 0, got {train.lambda_labelmix}")
     if train.lambda_ms < 0 or train.ms_tau <= 0 or train.ms_pool < 1:
         raise ValueError(
             f"--lambda-ms must be >= 0, --ms-tau > 0 and --ms-pool >= 1, got {train.lambda_ms}, {train.ms_tau} and "
@@ -112,6 +125,18 @@ def validate_recipe(model: ModelConfig, train: TrainConfig) -> None:
             "--lambda-ms needs a generator with a noise input and no style encoder (it compares two random styles "
             f"of a layout); this model has z_dim {model.z_dim} and encoder {model.encoder}: drop --lambda-ms"
         )
+
+
+def recipe_notes(model: ModelConfig, train: TrainConfig) -> list[str]:
+    """Settings that this discriminator ignores, for the log (defaults apply to every run, so not errors)."""
+    if model.discriminator == "oasis":
+        return [
+            f"oasis discriminator: (N+1)-class cross-entropy, class-balanced, LabelMix weight {train.lambda_labelmix}; "
+            f"no feature matching, so --lambda-feat ({train.lambda_feat}) has no effect"
+        ]
+    if train.lambda_labelmix != TrainConfig.lambda_labelmix:
+        return [f"--lambda-labelmix ({train.lambda_labelmix}) applies to the oasis discriminator only: no effect"]
+    return []
 
 
 def styles_per_layout(model: ModelConfig, train: TrainConfig) -> int:

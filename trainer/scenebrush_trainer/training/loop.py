@@ -14,7 +14,7 @@ from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
 from ..export.onnx_export import inference_norm, replace_batch_norm
 from . import checkpoint, distributed
-from .config import ModelConfig, TrainConfig, from_dict, validate, validate_recipe
+from .config import ModelConfig, TrainConfig, from_dict, recipe_notes, validate, validate_recipe
 from .events import Events, log
 from .runfolder import RunLock, remove_stale_temp_files_of_run
 from .samples import save_grid
@@ -29,6 +29,7 @@ from .setup import (
     load_weights,
     seed_everything,
     state_dict,
+    step_generator,
 )  # fmt: skip
 from .step import step as train_step
 
@@ -99,7 +100,8 @@ def loop(run: Run, opts: RunOptions, events: Events, stop: StopRequest) -> Run:
             for group in opt.param_groups:
                 group["lr"] = learning_rate(base, run.step, cfg)
         label, real, z, eps = batch_for(run, run.step)
-        losses = train_step(run.nets, label, real, z, eps, cfg)
+        rng = step_generator(cfg.seed, run.step, run.dist.rank, "step")
+        losses = train_step(run.nets, label, real, z, eps, cfg, rng)
         if run.ema:
             run.ema.update(distributed.unwrap(run.nets.G))
         run.step += 1
@@ -175,6 +177,8 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
     log.info("%s", report.summary())
     log.info("VGG perceptual loss: %s", f"on ({train_cfg.vgg_weights})" if train_cfg.vgg_weights else
              "off (no ImageNet VGG19 weights available; results differ from the papers, which use it)")  # fmt: skip
+    for note in recipe_notes(model, train_cfg):
+        log.info("%s", note)
     seed_everything(train_cfg.seed)
     torch.use_deterministic_algorithms(d.device.type == "cpu", warn_only=True)
     data = load_data(report, model)

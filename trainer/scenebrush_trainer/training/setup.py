@@ -127,9 +127,10 @@ def learning_rate(base: float, step: int, cfg: TrainConfig) -> float:
     return base * max(0.0, (cfg.steps - step) / max(1, cfg.steps - start))
 
 
-def step_generator(seed: int, step: int, rank: int) -> torch.Generator:
-    """Every random draw of a step comes from (seed, step, rank): resuming needs no RNG replay."""
-    digest = hashlib.sha256(f"{seed}/{step}/{rank}".encode()).digest()
+def step_generator(seed: int, step: int, rank: int, stream: str = "") -> torch.Generator:
+    """Every random draw of a step comes from (seed, step, rank): resuming needs no RNG replay. A named stream
+    (the training step's DiffAugment and LabelMix) draws apart from the batch's, which stays as it was without it."""
+    digest = hashlib.sha256(f"{seed}/{step}/{rank}{'/' + stream if stream else ''}".encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little"))
 
 

@@ -1,4 +1,5 @@
-"""One training step: the discriminator on detached fakes, then the generator (and style encoder)."""
+"""One training step: the discriminator on detached fakes, then the generator (and style encoder); the adversarial
+terms of each kind of discriminator are in objectives.py."""
 
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ import torch
 from torch import nn
 
 from .. import losses
+from . import objectives
 from .distributed import unwrap
 
 
@@ -28,21 +30,17 @@ def autocast(device: torch.device, amp: str):
     return torch.autocast("cuda", dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
 
 
-def halves(outs: list, n: int) -> tuple[list, list]:
-    return [o[:n] for o in outs], [o[n:] for o in outs]
-
-
-def feature_halves(feats: list[list[torch.Tensor]], n: int):
-    return [[f[:n] for f in fs] for fs in feats], [[f[n:] for f in fs] for fs in feats]
-
-
-def step(nets: Nets, label: torch.Tensor, real: torch.Tensor, z, eps, cfg) -> dict[str, float]:
-    """z may hold k styles per layout ([k*n, z_dim], style-major): G then draws every layout k times."""
+def step(
+    nets: Nets, label: torch.Tensor, real: torch.Tensor, z, eps, cfg, rng: torch.Generator | None = None
+) -> dict[str, float]:
+    """z may hold k styles per layout ([k*n, z_dim], style-major): G then draws every layout k times. rng: the
+    step's own draws (DiffAugment, LabelMix); None takes them from torch's global generator."""
     amp = lambda: autocast(real.device, cfg.amp)  # noqa: E731
     n = real.shape[0]
     k = z.shape[0] // n if z is not None else 1
     g_labels = label.repeat(k, 1, 1)
-    d_labels = torch.cat([g_labels, label])
+    batch = objectives.Batch(torch.cat([g_labels, label]), k * n, n, cfg.diffaug, rng)
+    d_terms, g_terms = objectives.for_discriminator(nets.D)
     out = {}
     with amp():
         if nets.E is not None:
@@ -51,34 +49,22 @@ def step(nets: Nets, label: torch.Tensor, real: torch.Tensor, z, eps, cfg) -> di
             kld = losses.kl_divergence(mu.float(), logvar.float()) * cfg.lambda_kld
         fake = nets.G(g_labels, z)
 
-    # discriminator: hinge on real and (detached) fake
+    # discriminator on the (detached) fakes and the reals
     nets.D.requires_grad_(True)
     nets.opt_d.zero_grad(set_to_none=True)
     with amp():
-        _, logits = nets.D(torch.cat([fake.detach(), real]), d_labels)
-        d_fake_logits, d_real_logits = halves(logits, k * n)
-        d_real, d_fake = losses.d_hinge([x.float() for x in d_real_logits], [x.float() for x in d_fake_logits])
-    nets.scaler_d.scale(d_real + d_fake).backward()
+        d = d_terms(nets.D, fake.detach(), real, batch, cfg)
+    nets.scaler_d.scale(objectives.total(d)).backward()
     nets.scaler_d.step(nets.opt_d)
     nets.scaler_d.update()
 
-    # generator: adversarial + feature matching (+ KL, + VGG, + L1, + mode seeking), through the updated D
+    # generator: adversarial (+ feature matching, + KL, + VGG, + L1, + mode seeking), through the updated D
     # without DDP hooks
     nets.D.requires_grad_(False)
     nets.opt_g.zero_grad(set_to_none=True)
     with amp():
-        feats, logits = unwrap(nets.D)(torch.cat([fake, real]), d_labels)
-        fake_logits, _ = halves(logits, k * n)
-        fake_feats, real_feats = feature_halves(feats, k * n)
-        g_gan = losses.g_hinge([x.float() for x in fake_logits])
-        g_feat = (
-            losses.feature_matching(
-                [[f.float() for f in fs] for fs in fake_feats],
-                [[r.float().repeat(k, 1, 1, 1) for r in rs] for rs in real_feats],
-            )
-            * cfg.lambda_feat
-        )
-        loss_g = g_gan + g_feat
+        g = g_terms(unwrap(nets.D), fake, real, batch, cfg)
+        loss_g = objectives.total(g)
         if nets.E is not None:
             loss_g = loss_g + kld
             out["g_kld"] = kld
@@ -98,5 +84,5 @@ def step(nets: Nets, label: torch.Tensor, real: torch.Tensor, z, eps, cfg) -> di
     nets.scaler_g.step(nets.opt_g)
     nets.scaler_g.update()
     nets.D.requires_grad_(True)
-    out.update(d_real=d_real, d_fake=d_fake, g_gan=g_gan, g_feat=g_feat)
+    out.update(d, **g)
     return {name: float(v.detach()) for name, v in out.items()}
