@@ -16,7 +16,7 @@ pub mod views;
 
 use std::path::PathBuf;
 
-pub use app::{SceneBrushApp, setup_style};
+pub use app::SceneBrushApp;
 pub use resources::{
     AppArgs, CheckState, DialogPurpose, ErrorReport, PendingDialog, TrainingRuntime,
 };

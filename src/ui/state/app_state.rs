@@ -115,9 +115,7 @@ impl AppState {
         });
         self.compare_models.truncate(MAX_COMPARE);
     }
-}
 
-impl AppState {
     /// The models whose results are on screen in this view.
     pub fn visible_models(&self) -> Vec<String> {
         match self.view {
