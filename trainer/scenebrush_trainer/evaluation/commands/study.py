@@ -16,11 +16,12 @@ from ...commands.argtypes import integer
 from ...data.presets import dataset_spec
 from ...training.events import log
 from ..study_plan import BUDGETS, missing_feature, ordered_runs
+from ..study_score import score_study
 from ..study_train import is_finished, read_run_json, run_dir, run_study, snapshot_path
 
 NAME = "study"
 HELP = "the seed's cells x data sizes x training seeds, with learning curves: plan, train, score, report"
-PHASES = ("plan", "train")
+PHASES = ("plan", "train", "score")
 
 
 def add_arguments(p) -> None:
@@ -31,6 +32,8 @@ def add_arguments(p) -> None:
     p.add_argument("--data", metavar="DIR", help="CamVid root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)")
     p.add_argument("--threads", type=integer(1), help="CPU threads of this process (default: the budget's, 1)")
     p.add_argument("--runner", default="runner", help="this process's name in the run records (e.g. runner-1)")
+    p.add_argument("--segmenter", type=Path, default=Path("models/camvid-segmenter"),
+                   help="segmenter package that scores the snapshots (default models/camvid-segmenter)")  # fmt: skip
 
 
 def run(args) -> int:
@@ -43,6 +46,14 @@ def run(args) -> int:
     torch.set_num_threads(budget.threads)
     if args.phase == "plan":
         return plan(budget, work)
+    if args.phase == "score":
+        val = dataset_spec("camvid", args.data, "val")
+        if not Path(val.photos).is_dir():
+            raise FileNotFoundError(f"no CamVid val photos at {val.photos}: give the CamVid root with --data")
+        counts = score_study(budget, work, args.segmenter, val, budget.threads)
+        log.info("study score: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print(json.dumps({"event": "study", "phase": "score", "work": str(work), **counts}))
+        return 0
     train_spec = dataset_spec("camvid", args.data, "train")
     if not Path(train_spec.photos).is_dir():
         raise FileNotFoundError(f"no CamVid training photos at {train_spec.photos}: give the CamVid root with --data")
