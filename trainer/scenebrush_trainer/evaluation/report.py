@@ -10,7 +10,14 @@ from ..data.dataset import PairedDataset
 from ..fileio import atomic_path
 from ..training.samples import colorize
 
-LABELS = {"spade": "SPADE", "ccfpse": "CC-FPSE", "fp": "FP", "fpse": "FPSE", "patchgan": "PatchGAN (multi-scale)"}
+LABELS = {
+    "spade": "SPADE",
+    "ccfpse": "CC-FPSE",
+    "fp": "FP",
+    "fpse": "FPSE",
+    "patchgan": "PatchGAN (multi-scale)",
+    "oasis": "OASIS",
+}
 
 
 def combination(row: dict) -> str:

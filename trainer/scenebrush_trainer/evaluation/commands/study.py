@@ -16,12 +16,13 @@ from ...commands.argtypes import integer
 from ...data.presets import dataset_spec
 from ...training.events import log
 from ..study_plan import BUDGETS, missing_feature, ordered_runs
+from ..study_report import write_report
 from ..study_score import score_study
 from ..study_train import is_finished, read_run_json, run_dir, run_study, snapshot_path
 
 NAME = "study"
 HELP = "the seed's cells x data sizes x training seeds, with learning curves: plan, train, score, report"
-PHASES = ("plan", "train", "score")
+PHASES = ("plan", "train", "score", "report")
 
 
 def add_arguments(p) -> None:
@@ -34,6 +35,10 @@ def add_arguments(p) -> None:
     p.add_argument("--runner", default="runner", help="this process's name in the run records (e.g. runner-1)")
     p.add_argument("--segmenter", type=Path, default=Path("models/camvid-segmenter"),
                    help="segmenter package that scores the snapshots (default models/camvid-segmenter)")  # fmt: skip
+    p.add_argument("--out", type=Path, help="report folder (default docs/ablation/BUDGET; smoke: WORK/report)")
+    p.add_argument("--ablation-md", type=Path,
+                   help="markdown file whose generated study block the report rewrites (default docs/ablation.md "
+                        "for study-96x128, none for smoke)")  # fmt: skip
 
 
 def run(args) -> int:
@@ -46,10 +51,21 @@ def run(args) -> int:
     torch.set_num_threads(budget.threads)
     if args.phase == "plan":
         return plan(budget, work)
-    if args.phase == "score":
+    if args.phase in ("score", "report"):
         val = dataset_spec("camvid", args.data, "val")
         if not Path(val.photos).is_dir():
             raise FileNotFoundError(f"no CamVid val photos at {val.photos}: give the CamVid root with --data")
+    if args.phase == "report":
+        smoke = budget.name == "smoke"
+        out = args.out or (work / "report" if smoke else Path("docs/ablation") / budget.name)
+        md = args.ablation_md or (None if smoke else Path("docs/ablation.md"))
+        summary = write_report(budget, work, out, val, md)
+        done = sum(r["status"] == "finished" for r in summary["runs"])
+        log.info("study report: %s (%d of %d runs finished)", out / "README.md", done, len(summary["runs"]))
+        print(json.dumps({"event": "study", "phase": "report", "report": str(out / "README.md"), "finished": done,
+                          "runs": len(summary["runs"])}))  # fmt: skip
+        return 0
+    if args.phase == "score":
         counts = score_study(budget, work, args.segmenter, val, budget.threads)
         log.info("study score: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         print(json.dumps({"event": "study", "phase": "score", "work": str(work), **counts}))

@@ -1,0 +1,74 @@
+"""The study report from partial results: the table holds what exists and names what is missing; the
+mean +- 2 SE rule; the generated block of docs/ablation.md is replaced, not repeated."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from scenebrush_trainer.data.presets import dataset_spec
+from scenebrush_trainer.evaluation.fixtures import tiny_camvid
+from scenebrush_trainer.evaluation.study_plan import BUDGETS, ordered_runs
+from scenebrush_trainer.evaluation.study_report import BLOCK_BEGIN, BLOCK_END, write_report
+from scenebrush_trainer.evaluation.study_score import samples_path, score_path
+from scenebrush_trainer.evaluation.study_stats import separated, stat
+from scenebrush_trainer.evaluation.study_train import RUN_JSON, run_dir
+
+BUDGET = replace(BUDGETS["smoke"], height=64, width=64, sizes=(2,), seeds=(0, 1, 2), beyond=(),
+                 combos=(("spade", "fp"), ("ccfpse", "fp")), curve_images=3)  # fmt: skip
+
+
+def fake_run(work, run, miou: float, finished: bool = True) -> None:
+    """What a trained and scored run leaves: run.json, one score per snapshot, sample strips."""
+    out = run_dir(work, run)
+    out.mkdir(parents=True)
+    record = {"name": run.name, "finished": finished, "cpu_seconds": 3600.0, "segments": [{"code": "abc"}]}
+    (out / RUN_JSON).write_text(json.dumps(record))
+    for step in BUDGET.snapshot_steps()[: None if finished else -1]:
+        curve = {"miou": miou * step / BUDGET.steps, "kid": 0.1 / step, "fid": 100.0, "real_miou": 0.5}
+        entry = {"step": step, "curve": curve}
+        if step == BUDGET.steps:
+            entry["final"] = {**curve, "miou": miou}
+        score_path(out, step).parent.mkdir(exist_ok=True)
+        score_path(out, step).write_text(json.dumps(entry))
+        Image.fromarray(np.full((64, 64 * 3, 3), 90, np.uint8)).save(samples_path(out, step))
+
+
+def test_a_partial_study_reports_what_exists_and_names_the_missing_runs(tmp_path):
+    val = dataset_spec("camvid", str(tiny_camvid(tmp_path / "camvid", 1, 4, 64, 64, real=False)), "val")
+    runs = ordered_runs(BUDGET)  # spade s0, ccfpse s0, spade s1, ccfpse s1, spade s2, ccfpse s2
+    for run, miou in zip(runs[:4], (0.30, 0.10, 0.31, 0.11)):
+        fake_run(tmp_path / "work", run, miou)
+    fake_run(tmp_path / "work", runs[4], 0.5, finished=False)  # training: snapshots, no last step yet
+    md = tmp_path / "ablation.md"
+    md.write_text("# Ablation\n\nolder text\n")
+    summary = write_report(BUDGET, tmp_path / "work", tmp_path / "report", val, md)
+
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "4 of 6 runs finished" in readme
+    assert f"`{runs[4].name}`: training" in readme and f"`{runs[5].name}`: not started" in readme
+    row = next(line for line in readme.splitlines() if line.startswith("| SPADE + FP |"))
+    # the unfinished run's scores are not in the table: the mean over seeds 0 and 1 only
+    assert "| 2/3 |" in row and "0.305 ± 0.007 (2)" in row
+    assert "SPADE + FP minus CC-FPSE + FP = +0.200 (**exceeds the seed spread**" in readme
+    for name in ("curves-miou.png", "curves-kid.png", "samples.png"):
+        assert (tmp_path / "report" / name).stat().st_size > 0
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert [r["status"] for r in results["runs"]][4:] == ["training", "not started"]
+    assert results["runs"][0]["seed"] == 0 and results["runs"][0]["cpu_seconds"] == 3600.0
+    assert len(summary["runs"]) == 6
+
+    # run again: the block in ablation.md is replaced, the rest kept
+    write_report(BUDGET, tmp_path / "work", tmp_path / "report", val, md)
+    text = md.read_text()
+    assert text.count(BLOCK_BEGIN) == 1 and text.count(BLOCK_END) == 1 and "older text" in text
+    assert text.index(BLOCK_BEGIN) < text.index("older text") and "](report/curves-miou.png)" in text
+
+
+def test_the_two_se_rule():
+    a, b = stat([0.30, 0.31, 0.29]), stat([0.10, 0.12, 0.11])
+    assert separated(a, b) is True
+    assert separated(stat([0.30, 0.10, 0.50]), stat([0.31, 0.12, 0.40])) is False
+    assert separated(stat([0.3]), b) is None  # one seed has no spread to compare with
+    assert abs(a.se - a.sd / np.sqrt(3)) < 1e-12 and stat([]).mean is None
