@@ -76,6 +76,11 @@ def test_every_snapshot_is_scored_once_and_the_last_also_for_the_table(study):
         "cpu_seconds": 0.0,
     }
     assert score_path(out, 2).read_bytes() == before
+    # scores made with other scoring settings are made again, with the new ones
+    fewer = replace(BUDGET, curve_images=2)
+    assert score_study(fewer, work, seg, val)["scored"] == 2
+    assert read_scores(out)[2]["curve"]["images"] == 2 and read_scores(out)[2]["scoring"]["curve_images"] == 2
+    assert score_study(BUDGET, work, seg, val)["scored"] == 2
 
 
 def test_a_snapshot_another_scorer_holds_is_skipped(study, tmp_path):

@@ -59,9 +59,18 @@ class StudyBudget:
     subset_seed: int = 0  # the permutation the nested subsets are cut from (not a training seed)
     log_every: int = 10
     sample_every: int = 500
-    curve_images: int = 60  # val pairs per snapshot (evenly spaced over the split), z seed 0
+    # scoring, sized by measured CPU costs (docs/evaluation.md): about 0.3 CPU-s an image for SPADE and 0.45 for
+    # CC-FPSE (Inception 0.2 of it), so 5 curve points x 40 pairs + 101 pairs at the end keep the 45 runs near
+    # 1.3 CPU-hours of scoring
+    curve_images: int = 40  # val pairs per snapshot (evenly spaced over the split), z seed 0
     final_images: int = 0  # val pairs at the last step; 0 = the whole split
-    final_seeds: tuple[int, ...] = (0, 1)
+    final_seeds: tuple[int, ...] = (0,)
+
+    def scoring(self) -> dict:
+        """What a cached score must have been computed with to be reused."""
+        return {"curve_images": self.curve_images, "final_images": self.final_images,
+                "final_seeds": list(self.final_seeds), "steps": self.steps}  # fmt: skip
+
     note: str = ""
     combos: tuple[tuple[str, str], ...] = field(default=SEED_COMBOS)
 

@@ -18,10 +18,10 @@ from PIL import Image
 
 from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec
-from ..export.onnx_export import inference_copy, inference_norm
 from ..export.package import write_json_atomic
 from ..fileio import atomic_path
 from ..networks import build_generator
+from ..networks.inference import inference_copy, inference_norm
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
 from ..training.events import log
@@ -90,7 +90,8 @@ def score_snapshot(path: Path, step: int, budget: StudyBudget, seg: Path, val: D
     gen = snapshot_generator(path)
     keep = sample_positions(len(indices))
     curve = evaluate(gen, seg, val, EvalOptions(seeds=(0,), indices=indices, keep=keep, threads=threads), inception)
-    entry = {"step": step, "snapshot": str(path), "curve": summary(curve), "sample_layouts": [indices[i] for i in keep]}
+    entry = {"step": step, "snapshot": str(path), "scoring": budget.scoring(), "curve": summary(curve),
+             "sample_layouts": [indices[i] for i in keep]}  # fmt: skip
     if step == budget.steps:
         final = evaluate(gen, seg, val, EvalOptions(seeds=budget.final_seeds, max_images=budget.final_images,
                                                     threads=threads), inception)  # fmt: skip
@@ -116,11 +117,11 @@ def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, th
             snap, target = snapshot_path(out, step), score_path(out, step)
             if not snap.exists():
                 continue
-            if target.exists():
+            if is_cached(target, budget):
                 counts["cached"] += 1
                 continue
             with try_lock(target.parent / f".{target.stem}.lock") as held:
-                if not held or target.exists():
+                if not held or is_cached(target, budget):
                     counts["locked" if not held else "cached"] += 1
                     continue
                 t0, c0 = time.time(), time.process_time()
@@ -139,6 +140,16 @@ def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, th
                          entry["cpu_seconds"])  # fmt: skip
     counts["seconds"], counts["cpu_seconds"] = round(counts["seconds"], 1), round(counts["cpu_seconds"], 1)
     return counts
+
+
+def is_cached(target: Path, budget: StudyBudget) -> bool:
+    """A score computed with the budget's scoring settings (one made with other settings is made again)."""
+    if not target.exists():
+        return False
+    try:
+        return json.loads(target.read_text()).get("scoring") == budget.scoring()
+    except (OSError, json.JSONDecodeError):
+        return False
 
 
 def fmt_or_na(v, digits: int) -> str:
