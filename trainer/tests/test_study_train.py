@@ -147,3 +147,18 @@ def test_a_cell_the_trainer_cannot_train_yet_is_skipped_with_its_reason(train_sp
     assert "skipping cell spade-nosuch-2: discriminator 'nosuch' is not in this trainer yet" in text
     assert "skipping cell spade-fp-x-2: training option 'nosuch_option' is not in this trainer yet" in text
     assert Run(Cell("spade", "fp", 2), 1).name == "spade-fp-2-s1"
+
+
+def test_bad_input_is_refused_with_the_value_and_what_to_do(tmp_path, capsys):
+    from scenebrush_trainer.cli import main
+
+    assert main(["study", "plan", "--budget", "smoke", "--work", str(tmp_path), "--cells", "spade-xx-4"]) == 1
+    assert "unknown cell 'spade-xx-4' in budget smoke; its cells are: spade-fp-2" in capsys.readouterr().err
+    args = ["study", "train", "--budget", "smoke", "--work", str(tmp_path), "--data", str(tmp_path / "nope")]
+    assert main(args) == 1
+    assert f"no CamVid training photos at {tmp_path / 'nope' / 'train'}: give the CamVid root with --data" in (
+        capsys.readouterr().err
+    )
+    assert main(["study", "plan", "--budget", "smoke", "--work", str(tmp_path), "--cells", "ccfpse-fp-4"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in listed] == ["ccfpse-fp-4-s0", "ccfpse-fp-4-s1"]

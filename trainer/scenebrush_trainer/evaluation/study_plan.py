@@ -110,14 +110,17 @@ def cells(budget: StudyBudget) -> list[Cell]:
     return seed_cells + beyond
 
 
-def ordered_runs(budget: StudyBudget) -> list[Run]:
+def ordered_runs(budget: StudyBudget, only: tuple[str, ...] = ()) -> list[Run]:
     """The order that makes partial results mean something early: the largest size first (every combination,
-    seed by seed), then the smallest, then the rest of the sizes in increasing order, then the beyond group."""
+    seed by seed), then the smallest, then the rest of the sizes in increasing order, then the beyond group.
+    `only`: cell names to keep (an unknown name is an error that lists the cells)."""
+    wanted = {find_cell(budget, name).name for name in only}
     largest = max(budget.sizes)
     size_order = [largest, *sorted(s for s in budget.sizes if s != largest)]
     groups = [[c for c in cells(budget) if c.group == "seed" and c.size == s] for s in size_order]
     groups.append([c for c in cells(budget) if c.group == "beyond"])
-    return [Run(cell, seed) for group in groups for seed in budget.seeds for cell in group]
+    runs = [Run(cell, seed) for group in groups for seed in budget.seeds for cell in group]
+    return [r for r in runs if not wanted or r.cell.name in wanted]
 
 
 def missing_feature(cell: Cell) -> str | None:

@@ -105,13 +105,14 @@ def save_strip(path: Path, images: list) -> None:
         Image.fromarray(strip).save(tmp, format="PNG")
 
 
-def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, threads: int = 1) -> dict:
-    """Scores every unscored snapshot of the plan's runs; returns counts."""
+def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, threads: int = 1,
+                only: tuple[str, ...] = ()) -> dict:  # fmt: skip
+    """Scores every unscored snapshot of the plan's runs (or of the cells in `only`); returns counts."""
     torch.set_num_threads(threads)
     indices = curve_indices(budget.curve_images, len(select_pairs(val, EvalOptions())))
     inception = None
     counts = {"scored": 0, "cached": 0, "locked": 0, "seconds": 0.0, "cpu_seconds": 0.0}
-    for run in ordered_runs(budget):
+    for run in ordered_runs(budget, only):
         out = run_dir(work, run)
         for step in budget.snapshot_steps():
             snap, target = snapshot_path(out, step), score_path(out, step)

@@ -140,13 +140,14 @@ def collect_results(work: Path, budget: StudyBudget) -> dict:
     return summary
 
 
-def run_study(budget: StudyBudget, train_spec: DatasetSpec, work: Path, runner: str = "runner") -> dict:
-    """Trains every run of the plan that no other runner holds; returns counts of what it did."""
+def run_study(budget: StudyBudget, train_spec: DatasetSpec, work: Path, runner: str = "runner",
+              only: tuple[str, ...] = ()) -> dict:  # fmt: skip
+    """Trains every run of the plan (or of the cells in `only`) that no other runner holds; returns counts."""
     work = Path(work)
     torch.set_num_threads(budget.threads)
     counts = {"trained": 0, "finished_before": 0, "locked": 0, "skipped": 0, "stopped": False}
     skipped_cells: set[str] = set()
-    for run in ordered_runs(budget):
+    for run in ordered_runs(budget, only):
         why = missing_feature(run.cell)
         if why:
             if run.cell.name not in skipped_cells:

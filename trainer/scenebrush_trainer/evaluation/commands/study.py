@@ -32,6 +32,8 @@ def add_arguments(p) -> None:
     p.add_argument("--work", type=Path, help="work folder (default runs/study/BUDGET)")
     p.add_argument("--data", metavar="DIR", help="CamVid root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)")
     p.add_argument("--threads", type=integer(1), help="CPU threads of this process (default: the budget's, 1)")
+    p.add_argument("--cells", nargs="+", default=[], metavar="CELL",
+                   help="plan, train or score only these cells (e.g. spade-fp-367; `plan` lists them)")  # fmt: skip
     p.add_argument("--runner", default="runner", help="this process's name in the run records (e.g. runner-1)")
     p.add_argument("--segmenter", type=Path, default=Path("models/camvid-segmenter"),
                    help="segmenter package that scores the snapshots (default models/camvid-segmenter)")  # fmt: skip
@@ -50,7 +52,7 @@ def run(args) -> int:
         budget = replace(budget, threads=args.threads)
     torch.set_num_threads(budget.threads)
     if args.phase == "plan":
-        return plan(budget, work)
+        return plan(budget, work, tuple(args.cells))
     if args.phase in ("score", "report"):
         val = dataset_spec("camvid", args.data, "val")
         if not Path(val.photos).is_dir():
@@ -66,21 +68,21 @@ def run(args) -> int:
                           "runs": len(summary["runs"])}))  # fmt: skip
         return 0
     if args.phase == "score":
-        counts = score_study(budget, work, args.segmenter, val, budget.threads)
+        counts = score_study(budget, work, args.segmenter, val, budget.threads, tuple(args.cells))
         log.info("study score: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
         print(json.dumps({"event": "study", "phase": "score", "work": str(work), **counts}))
         return 0
     train_spec = dataset_spec("camvid", args.data, "train")
     if not Path(train_spec.photos).is_dir():
         raise FileNotFoundError(f"no CamVid training photos at {train_spec.photos}: give the CamVid root with --data")
-    counts = run_study(budget, train_spec, work, args.runner)
+    counts = run_study(budget, train_spec, work, args.runner, tuple(args.cells))
     log.info("study: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(json.dumps({"event": "study", "phase": "train", "work": str(work), **counts}))
     return 0
 
 
-def plan(budget, work: Path) -> int:
-    for i, r in enumerate(ordered_runs(budget)):
+def plan(budget, work: Path, only: tuple[str, ...] = ()) -> int:
+    for i, r in enumerate(ordered_runs(budget, only)):
         why = missing_feature(r.cell)
         rec = read_run_json(run_dir(work, r))
         snaps = [s for s in budget.snapshot_steps() if snapshot_path(run_dir(work, r), s).exists()]
