@@ -17,8 +17,9 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from scenebrush_trainer.export.onnx_export import NORMS, export_generator
+from scenebrush_trainer.export.onnx_export import export_generator
 from scenebrush_trainer.networks import build_generator
+from scenebrush_trainer.networks.inference import NORMS
 from scenebrush_trainer.training.config import model_config
 
 

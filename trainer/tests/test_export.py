@@ -14,6 +14,7 @@ from conftest import train_args
 from scenebrush_trainer.cli import main
 from scenebrush_trainer.export import onnx_export
 from scenebrush_trainer.export.from_checkpoint import export_checkpoint
+from scenebrush_trainer.networks import inference
 
 CONTRACT_KEYS = {"format", "id", "name", "kind", "architecture", "discriminator", "height", "width", "classes",
                  "dontcare", "z_dim", "training", "metrics", "license"}  # fmt: skip
@@ -100,11 +101,11 @@ def test_onnx_matches_pytorch_for_any_batch_size(ckpt, tmp_path, norm):
 
 
 def test_auto_norm_follows_the_training_batch_size(ckpt, tmp_path, capsys):
-    assert onnx_export.inference_norm({"batch_size": 1}) == "per-image"
-    assert onnx_export.inference_norm({"batch_size": 8}) == "running"
-    assert onnx_export.inference_norm({"batch_size": 1}, "running") == "running"
+    assert inference.inference_norm({"batch_size": 1}) == "per-image"
+    assert inference.inference_norm({"batch_size": 8}) == "running"
+    assert inference.inference_norm({"batch_size": 1}, "running") == "running"
     with pytest.raises(ValueError, match="--norm 'instance'"):
-        onnx_export.inference_norm({"batch_size": 1}, "instance")
+        inference.inference_norm({"batch_size": 1}, "instance")
     pkg = tmp_path / "r"
     assert main(["export", "--checkpoint", str(ckpt), "--out", str(pkg), "--norm", "running"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["norm"] == "running"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..export.finetune import write_finetune_checkpoint
 from ..export.from_checkpoint import export_checkpoint
-from ..export.onnx_export import NORMS
+from ..networks.inference import NORMS
 
 NAME = "export"
 HELP = "export a checkpoint to a model package, checked with onnxruntime"

@@ -13,8 +13,8 @@ from torch import nn
 
 from ..data.classes import CAMVID
 from ..data.presets import shared_data
+from ..export.segmenter import segmenter_json, write_segmenter_package
 from ..networks.segmenter import ENet
-from .segmenter_export import segmenter_json, write_segmenter_package
 
 
 def tiny_camvid(root: Path, train: int = 4, val: int = 2, height: int = 64, width: int = 64, real: bool = True) -> Path:

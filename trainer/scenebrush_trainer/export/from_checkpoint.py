@@ -5,9 +5,9 @@ from pathlib import Path
 
 from ..data.classes import class_list_from_json
 from ..networks import build_encoder, build_generator
+from ..networks.inference import inference_norm
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
-from .onnx_export import inference_norm
 from .package import model_json, trainer_version, write_package
 
 

@@ -1,7 +1,7 @@
 """Fine-tuning weights for a package that ships none: its generator read back from model.onnx.
 
 The export folded spectral norm into the weights and batch norm into a per-channel scale and shift
-(onnx_export.inference_copy). Going back:
+(networks.inference.inference_copy). Going back:
 - a spectrally normalised weight is loaded as the un-normalised one, with u, v set so that the eval-mode
   normalisation divides by exactly 1 (exact_spectral_vectors; checked against the ONNX output below);
 - a batch norm without affine parameters (SPADE's) is exact: running var = 1/scale^2 - eps, mean = -shift/scale;
@@ -26,9 +26,10 @@ from torch.nn.utils import parametrize
 
 from ..data.classes import class_list_from_json
 from ..networks import build_discriminator, build_generator
+from ..networks.inference import NORMS, inference_copy
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
-from .onnx_export import NORMS, example_inputs, inference_copy
+from .onnx_export import example_inputs
 
 PREFIX = "generator."
 DISCRIMINATOR_KEYS = ("discriminator", "ndf", "height", "width")

@@ -12,7 +12,7 @@ import torch
 from ..data.check import check_dataset
 from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
-from ..export.onnx_export import inference_norm, replace_batch_norm
+from ..networks.inference import inference_norm, replace_batch_norm
 from . import checkpoint, distributed
 from .config import ModelConfig, TrainConfig, from_dict, recipe_notes, validate, validate_recipe
 from .events import Events, log

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from ..segmenter_export import export_segmenter
+from ...export.segmenter import export_segmenter
 
 NAME = "export-segmenter"
 HELP = "export a train-segmenter checkpoint as a model package of kind segmenter"

@@ -3,7 +3,7 @@
 from dataclasses import fields
 from pathlib import Path
 
-from ..segmenter_train import SegmenterConfig, train_segmenter
+from ...training.segmenter import SegmenterConfig, train_segmenter
 
 NAME = "train-segmenter"
 HELP = "train the segmentation network that scores generated images (resumes from OUT/last.pt)"

@@ -17,11 +17,11 @@ from PIL import Image
 from ..data.check import check_dataset
 from ..data.dataset import PairedDataset, to_model_range
 from ..data.presets import camvid
+from ..evaluation.metrics import ConfusionMeter, scored_names
 from ..fileio import atomic_path
 from ..networks.segmenter import build_segmenter
-from ..training.checkpoint import load, save, set_rng_state
-from ..training.events import log
-from .metrics import ConfusionMeter, scored_names
+from .checkpoint import load, save, set_rng_state
+from .events import log
 
 
 @dataclass(frozen=True)

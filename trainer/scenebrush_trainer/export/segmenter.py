@@ -6,11 +6,12 @@ from pathlib import Path
 import torch
 
 from ..data.classes import class_list_from_json
-from ..export.onnx_export import _export_checked, inference_copy
-from ..export.package import FORMAT, ID_PATTERN, trainer_version, write_json_atomic
 from ..fileio import staging_folder
+from ..networks.inference import inference_copy
 from ..networks.segmenter import build_segmenter
 from ..training.checkpoint import load
+from .onnx_export import _export_checked
+from .package import FORMAT, ID_PATTERN, trainer_version, write_json_atomic
 
 DISPLAY = {"enet": "ENet"}
 LICENSE = "CC BY-NC 4.0 (trained on CamVid: personal and research use only, non-commercial)"
