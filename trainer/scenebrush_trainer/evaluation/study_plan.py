@@ -60,8 +60,8 @@ class StudyBudget:
     log_every: int = 10
     sample_every: int = 500
     # scoring, sized by measured CPU costs (docs/evaluation.md): about 0.3 CPU-s an image for SPADE and 0.45 for
-    # CC-FPSE (Inception 0.2 of it), so 5 curve points x 40 pairs + 101 pairs at the end keep the 45 runs near
-    # 1.3 CPU-hours of scoring
+    # CC-FPSE (Inception 0.2 of it); 5 curve points x 40 pairs + 101 pairs at the end measured 155 CPU-s for a
+    # SPADE run, about 2 CPU-hours for the 45 runs
     curve_images: int = 40  # val pairs per snapshot (evenly spaced over the split), z seed 0
     final_images: int = 0  # val pairs at the last step; 0 = the whole split
     final_seeds: tuple[int, ...] = (0,)

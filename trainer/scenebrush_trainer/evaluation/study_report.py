@@ -125,7 +125,7 @@ def comparison_lines(found: list[dict]) -> list[str]:
     return lines
 
 
-def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading: str = "#") -> list[str]:
+def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="#", full=True) -> list[str]:
     done = [r for r in rows if r["status"] == "finished"]
     missing = [r for r in rows if r["status"] != "finished"]
     cpu = sum(r["cpu_seconds"] or 0 for r in rows) / 3600
@@ -162,10 +162,16 @@ def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading: 
         "![the same val layouts at equal steps, training seed 0](samples.png)",
         "",
     ]
-    if missing:
+    if missing and (full or len(missing) <= 10):
         lines += ["Runs not finished (the table holds only what exists):", ""]
         lines += [f"- `{r['name']}`: {r['status']}" for r in missing]
         lines.append("")
+    elif missing:  # the short form (docs/ablation.md): counts; the full report lists them
+        counts: dict[str, int] = {}
+        for r in missing:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        lines += ["Runs not finished (the table holds only what exists): " +
+                  ", ".join(f"{n} {status}" for status, n in counts.items()) + ".", ""]  # fmt: skip
     return lines
 
 
@@ -187,7 +193,7 @@ def write_report(budget: StudyBudget, work: Path, out: Path, val_spec, ablation_
     with atomic_path(out / "README.md") as tmp:
         tmp.write_text("\n".join(lines))
     if ablation_md is not None:
-        write_block(Path(ablation_md), markdown(budget, rows, stats, found, seg_info, heading="##"), out)
+        write_block(Path(ablation_md), markdown(budget, rows, stats, found, seg_info, "##", full=False), out)
     return summary
 
 
