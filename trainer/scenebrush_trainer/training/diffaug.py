@@ -8,7 +8,7 @@ one-hot encodes to no class and no OASIS loss counts). Colour and cutout leave t
 region keeps its class, an occlusion D has to see through, rather than a hole in the layout it is given.
 
 Each layout draws one set of parameters, used for its real photo and all its fakes alike. The expectation of
-every loss term over the augmentations is the reference's (which draws per image); sharing keeps feature
+each adversarial term over the augmentations is the reference's (which draws per image); sharing keeps feature
 matching and LabelMix comparing pixel-aligned images."""
 
 import torch
