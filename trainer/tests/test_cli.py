@@ -23,8 +23,15 @@ def test_help_lists_every_command():
 def test_info_prints_parameters_and_macs(capsys):
     assert main(["info", "--preset", "small", "--height", "192", "--width", "256"]) == 0
     out = capsys.readouterr().out
-    for name in ("generator spade", "generator ccfpse", "discriminator patchgan", "discriminator fpse"):
+    for name in (
+        "generator spade",
+        "generator ccfpse",
+        "discriminator patchgan",
+        "discriminator fpse",
+        "discriminator oasis",
+    ):
         assert name in out
+    assert "--diffaug off or a comma-separated list of color, translation, cutout" in out
     assert "published" not in out
 
 

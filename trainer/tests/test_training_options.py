@@ -75,13 +75,6 @@ def test_bad_values_name_the_option_and_what_it_allows(tiny_data, tmp_path, caps
     assert e.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_info_lists_the_oasis_discriminator_and_the_diffaug_policies(capsys):
-    assert main(["info", "--preset", "tiny", "--height", "64", "--width", "64"]) == 0
-    out = capsys.readouterr().out
-    assert "discriminator oasis" in out
-    assert "--diffaug off or a comma-separated list of color, translation, cutout" in out
-
-
 def tiny_nets(disc: str, seed: int = 0) -> Nets:
     torch.manual_seed(seed)
     cfg = model_config("tiny", discriminator=disc, height=SIZE, width=SIZE)
