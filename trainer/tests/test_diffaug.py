@@ -65,3 +65,14 @@ def test_diffaug_passes_gradients_to_the_generator(policy):
     assert fake.grad.abs().sum() > 0
     assert all(p.grad is not None for p in G.parameters() if p.requires_grad)
     assert sum(float(p.grad.abs().sum()) for p in G.parameters()) > 0
+
+
+def test_a_configuration_with_a_bad_policy_is_refused_before_training():
+    from scenebrush_trainer.training.config import train_config, validate_recipe
+
+    model = model_config("tiny")
+    validate_recipe(model, train_config(diffaug=FULL))
+    with pytest.raises(ValueError, match="--diffaug: unknown 'colour'"):
+        validate_recipe(model, train_config(diffaug="colour"))
+    with pytest.raises(ValueError, match="write it as 'color,cutout'"):
+        validate_recipe(model, train_config(diffaug="color, cutout"))
