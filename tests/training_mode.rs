@@ -454,6 +454,69 @@ fn the_train_tab_offers_every_discriminator_and_passes_oasis_on() {
 }
 
 #[test]
+fn diffaugment_and_the_labelmix_weight_reach_the_trainer() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = empty_dataset(tmp.path());
+    let mut h = harness(app(
+        vec![common::fixtures_dir()],
+        fake("finish"),
+        tmp.path(),
+    ));
+    h.step();
+    click(&mut h, "Train");
+    command(
+        &mut h,
+        Command::Train(TrainCommand::Picked(TrainPick::Dataset, data)),
+    );
+    // Off by default, as in the trainer; its parts show once it is on, all three chosen.
+    assert!(!h.state().state().train.diffaug.on);
+    assert!(!has_text(&h, "translation"));
+    click(&mut h, "DiffAugment (small datasets)");
+    assert!(h.state().state().train.diffaug.on);
+    assert_eq!(
+        h.state().state().train.diffaug.policy(),
+        "color,translation,cutout"
+    );
+    click(&mut h, "translation");
+    assert_eq!(h.state().state().train.diffaug.policy(), "color,cutout");
+    // The LabelMix weight is OASIS's: shown only once OASIS is chosen.
+    assert!(!has_text(&h, "LabelMix weight"));
+    open_combo_box(&mut h, Discriminator::Fpse.choice_label());
+    click(&mut h, Discriminator::Oasis.choice_label());
+    assert!(has_text(&h, "LabelMix weight"));
+    type_name(&mut h, "Augmented");
+    click(&mut h, "Start");
+    wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
+        matches!(status(a), Some(RunStatus::Exported { .. }))
+    });
+    let run = h.state().training().run().expect("the run");
+    let args = run
+        .plan
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        args.contains("--discriminator oasis")
+            && args.contains("--lambda-labelmix 10 --diffaug color,cutout"),
+        "{args}"
+    );
+    // The fake trainer got them: its start event reports them back, as the real one does.
+    assert_eq!(run.progress.recipe.diffaug.as_deref(), Some("color,cutout"));
+    assert_eq!(run.progress.recipe.discriminator.as_deref(), Some("oasis"));
+    // OASIS's losses make the curves: d_labelmix, no g_feat.
+    let names: Vec<&str> = run.progress.losses.keys().map(String::as_str).collect();
+    assert_eq!(names, ["d_fake", "d_labelmix", "d_real", "g_gan"]);
+    assert_eq!(run.progress.losses["d_labelmix"].len(), 3);
+    // Back in the Train tab (the export opened the compare view), the run view says so.
+    click(&mut h, "Train");
+    assert!(has_text(&h, "DiffAugment color,cutout"));
+    assert!(has_text(&h, "OASIS discriminator, LabelMix weight 10"));
+    assert!(h.state().loss_plot_bounds().is_some());
+}
+
+#[test]
 fn trainer_errors_and_crashes_are_shown() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = empty_dataset(tmp.path());

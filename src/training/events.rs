@@ -174,6 +174,52 @@ pub(crate) mod tests {
         r#"{"event": "exported", "time": 1795551386.461, "path": "/tmp/sb6/pkg", "id": "pkg", "max_abs_diff": {"model.onnx": 1.5279510989785194e-09}, "step": 2}"#,
     ];
 
+    /// Lines as `scenebrush_trainer train --dataset camvid --preset tiny --height 64 --width 64
+    /// --discriminator oasis --diffaug color,translation --steps 2 --log-every 1
+    /// --sample-every 0` wrote them: OASIS's losses, `d_labelmix` and no `g_feat`.
+    pub(crate) const RECORDED_OASIS: &[&str] = &[
+        r#"{"event": "check", "time": 1796145881.129, "ok": true, "dataset": "CamVid train", "pairs": 367, "problems": []}"#,
+        r#"{"event": "start", "time": 1796145897.759, "step": 0, "steps": 2, "out": "/tmp/oasis-evt", "device": "cpu", "world": 1, "images": 367, "model": {"generator": "spade", "discriminator": "oasis", "ngf": 4, "ndf": 8, "nhidden": 8, "z_dim": 32, "encoder": false, "num_up": 5, "height": 64, "width": 64}, "train": {"steps": 2, "batch_size": 1, "lr_g": 0.0001, "lr_d": 0.0004, "beta1": 0.0, "beta2": 0.9, "decay_from": 0.5, "lambda_feat": 10.0, "lambda_kld": 0.05, "lambda_vgg": 10.0, "lambda_l1": 0.0, "lambda_ms": 0.0, "ms_tau": 0.2, "ms_pool": 8, "lambda_labelmix": 10.0, "diffaug": "color,translation", "vgg_weights": null, "ema": 0.0, "seed": 0, "flip": true, "amp": "off", "channels_last": false, "compile": false, "checkpoint_every": 500, "sample_every": 0, "log_every": 1}}"#,
+        r#"{"event": "step", "time": 1796145898.289, "step": 1, "steps": 2, "epoch": 0.003, "losses": {"d_real": 2.5650455951690674, "d_fake": 2.562715530395508, "d_labelmix": 2.2583069494430674e-06, "g_gan": 2.565349578857422}, "lr_g": 0.0001, "images_per_s": 1.888, "eta_s": 0.5}"#,
+        r#"{"event": "step", "time": 1796145898.699, "step": 2, "steps": 2, "epoch": 0.005, "losses": {"d_real": 2.5650200843811035, "d_fake": 2.560023307800293, "d_labelmix": 3.040791170860757e-06, "g_gan": 2.565800666809082}, "lr_g": 0.0001, "images_per_s": 2.446, "eta_s": 0.0}"#,
+        r#"{"event": "checkpoint", "time": 1796145898.887, "step": 2, "path": "/tmp/oasis-evt/checkpoint.pt"}"#,
+        r#"{"event": "finished", "time": 1796145898.888, "step": 2, "steps": 2, "seconds": 1.1, "checkpoint": "/tmp/oasis-evt/checkpoint.pt"}"#,
+    ];
+
+    #[test]
+    fn a_recorded_oasis_run_parses_with_its_own_losses() {
+        let events: Vec<TrainerEvent> = RECORDED_OASIS
+            .iter()
+            .map(|l| parse_event(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+            .collect();
+        let names: Vec<&str> = events.iter().map(TrainerEvent::name).collect();
+        assert_eq!(
+            names,
+            ["check", "start", "step", "step", "checkpoint", "finished"]
+        );
+        let TrainerEvent::Start { model, train, .. } = &events[1] else {
+            panic!("{:?}", events[1]);
+        };
+        assert_eq!(model["discriminator"], "oasis");
+        assert_eq!(train["diffaug"], "color,translation");
+        assert_eq!(train["lambda_labelmix"], 10.0);
+        for event in &events[2..4] {
+            let TrainerEvent::Step { losses, .. } = event else {
+                panic!("{event:?}");
+            };
+            let names: Vec<&str> = losses.keys().map(String::as_str).collect();
+            assert_eq!(names, ["d_fake", "d_labelmix", "d_real", "g_gan"]);
+        }
+        let TrainerEvent::Step { losses, .. } = &events[2] else {
+            unreachable!()
+        };
+        let labelmix = losses["d_labelmix"];
+        assert!(
+            (labelmix - 2.2583069494430674e-06).abs() < 1e-18,
+            "{labelmix}"
+        );
+    }
+
     #[test]
     fn every_recorded_event_parses() {
         let events: Vec<TrainerEvent> = RECORDED

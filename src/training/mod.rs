@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 pub use events::{CheckReport, DataProblem, EventParseError, TrainerEvent, parse_event};
 pub use plan::{
-    CHECKPOINT_FILE, CLASS_FILE, EVENTS_FILE, MODE_SEEKING, ModelPreset, PlanInputs,
+    CHECKPOINT_FILE, CLASS_FILE, DiffAugment, EVENTS_FILE, MODE_SEEKING, ModelPreset, PlanInputs,
     RUN_RECORD_FILE, RunRecord, RunSummary, TrainDevice, TrainPlan, TrainSettings, base_checkpoint,
     class_file_for, data_args, dataset_folders, list_runs, package_id, plan_run, resume_plan,
     trainer_defaults, user_runs_dir, write_class_file,
@@ -18,7 +18,7 @@ pub use process::{
     EventSource, TRAINER_ENV, TrainerLauncher, TrainerMessage, TrainerProcess, TrainerSetup,
     find_trainer, run_check, venv_python,
 };
-pub use progress::{ExitInfo, MAX_LOG_LINES, RunProgress, RunStatus, duration_text};
+pub use progress::{ExitInfo, MAX_LOG_LINES, RunProgress, RunRecipe, RunStatus, duration_text};
 
 /// Size of the download `scripts/setup.sh` makes for the trainer's environment.
 pub const SETUP_DOWNLOAD: &str = "about 3 GB (PyTorch)";

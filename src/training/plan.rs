@@ -44,6 +44,10 @@ pub mod trainer_defaults {
     /// The mode-seeking term's threshold and pooling (`TrainConfig.ms_tau`, `.ms_pool`).
     pub const MS_TAU: &str = "0.2";
     pub const MS_POOL: &str = "8";
+    /// `--diffaug` (`TrainConfig.diffaug`): no DiffAugment.
+    pub const DIFFAUG: &str = "off";
+    /// `--lambda-labelmix` (`TrainConfig.lambda_labelmix`), OASIS only: the paper's weight.
+    pub const LAMBDA_LABELMIX: f64 = 10.0;
 }
 
 /// The mode-seeking term as the shipped models were trained with it (trainer/README.md): weight
@@ -95,6 +99,58 @@ choices!(
     TrainDevice { Auto => ("auto", "auto (GPU if any)"), Cpu => ("cpu", "CPU"), Cuda => ("cuda", "CUDA GPU") }
 );
 
+/// DiffAugment (`--diffaug`): differentiable augmentations of every image the discriminator
+/// sees, against its overfitting on small datasets. Off by default, as in the trainer; switched
+/// on, all three parts, as the DiffAugment paper recommends for a few hundred images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DiffAugment {
+    pub on: bool,
+    /// Brightness, saturation, contrast.
+    pub color: bool,
+    /// Shifts by up to 1/8 of each side (the label map moves along).
+    pub translation: bool,
+    /// A half-size rectangle blanked out.
+    pub cutout: bool,
+}
+
+impl Default for DiffAugment {
+    fn default() -> Self {
+        Self {
+            on: false,
+            color: true,
+            translation: true,
+            cutout: true,
+        }
+    }
+}
+
+impl DiffAugment {
+    /// The trainer's policy: the chosen parts in its order (`color,translation,cutout`), or
+    /// `off` when switched off or no part is chosen.
+    pub fn policy(&self) -> String {
+        let parts: Vec<&str> = [
+            ("color", self.color),
+            ("translation", self.translation),
+            ("cutout", self.cutout),
+        ]
+        .into_iter()
+        .filter(|(_, on)| self.on && *on)
+        .map(|(name, _)| name)
+        .collect();
+        if parts.is_empty() {
+            trainer_defaults::DIFFAUG.to_string()
+        } else {
+            parts.join(",")
+        }
+    }
+
+    /// Whether the trainer gets a policy other than `off`.
+    pub fn active(&self) -> bool {
+        self.policy() != trainer_defaults::DIFFAUG
+    }
+}
+
 /// The Train tab's choices (persisted with the app state).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -118,6 +174,11 @@ pub struct TrainSettings {
     /// From scratch: add the mode-seeking term so that styles (z) differ (fine-tunes keep the base
     /// model's choice).
     pub varied_styles: bool,
+    /// DiffAugment, for scratch runs and fine-tunes alike (a fine-tune chooses its own).
+    pub diffaug: DiffAugment,
+    /// From scratch with the OASIS discriminator: the LabelMix weight (`--lambda-labelmix`; 0
+    /// turns it off). Fine-tunes keep the base model's.
+    pub labelmix_weight: f64,
     /// Display name of the new model; its id is derived from it.
     pub name: String,
     pub device: TrainDevice,
@@ -140,6 +201,8 @@ impl Default for TrainSettings {
             steps: trainer_defaults::STEPS,
             batch_size: trainer_defaults::BATCH_SIZE,
             varied_styles: false,
+            diffaug: DiffAugment::default(),
+            labelmix_weight: trainer_defaults::LAMBDA_LABELMIX,
             name: String::new(),
             device: trainer_defaults::DEVICE,
             last_run: None,
@@ -413,6 +476,14 @@ pub fn plan_run(settings: &TrainSettings, inputs: &PlanInputs) -> Result<TrainPl
         (None, None) => None,
     };
     if init_from.is_none() {
+        if settings.discriminator == Discriminator::Oasis
+            && !(settings.labelmix_weight.is_finite() && settings.labelmix_weight >= 0.0)
+        {
+            return Err(setting(format!(
+                "the LabelMix weight {} must be a number >= 0 (0 turns LabelMix off)",
+                settings.labelmix_weight
+            )));
+        }
         for (what, v) in [("height", settings.height), ("width", settings.width)] {
             if v == 0 || v % crate::models::SIZE_MULTIPLE != 0 {
                 return Err(setting(format!(
@@ -456,7 +527,17 @@ pub fn plan_run(settings: &TrainSettings, inputs: &PlanInputs) -> Result<TrainPl
                 if settings.varied_styles {
                     args.extend(MODE_SEEKING.iter().map(OsString::from));
                 }
+                if settings.discriminator == Discriminator::Oasis {
+                    args.extend([
+                        "--lambda-labelmix".into(),
+                        settings.labelmix_weight.to_string().into(),
+                    ]);
+                }
             }
+        }
+        // A fine-tune does not inherit DiffAugment from its checkpoint: it is passed either way.
+        if settings.diffaug.active() {
+            args.extend(["--diffaug".into(), settings.diffaug.policy().into()]);
         }
         let steps = settings.steps;
         args.extend(["--steps".into(), steps.to_string().into()]);
@@ -830,6 +911,121 @@ mod tests {
         assert!(json.contains(r#""discriminator":"oasis""#), "{json}");
     }
 
+    #[test]
+    fn diffaugment_and_labelmix_reach_the_trainer_for_scratch_runs_and_fine_tunes() {
+        assert_eq!(DiffAugment::default().policy(), trainer_defaults::DIFFAUG);
+        let on = DiffAugment {
+            on: true,
+            ..DiffAugment::default()
+        };
+        assert_eq!(on.policy(), "color,translation,cutout");
+        let two = DiffAugment {
+            translation: false,
+            ..on
+        };
+        assert_eq!(two.policy(), "color,cutout");
+        let none = DiffAugment {
+            color: false,
+            translation: false,
+            cutout: false,
+            ..on
+        };
+        assert_eq!(none.policy(), "off");
+        assert!(!none.active());
+        // Switched off, the parts are kept for the next time.
+        let off = DiffAugment { on: false, ..two };
+        assert_eq!((off.policy().as_str(), off.cutout), ("off", true));
+
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let classes = classes();
+        let (runs, models) = (tmp.path().join("runs"), tmp.path().join("models"));
+        let mut inputs = PlanInputs {
+            base: None,
+            classes: &classes,
+            dontcare: None,
+            runs_dir: &runs,
+            models_dir: &models,
+            taken_ids: &[],
+        };
+        let plain = plan_run(&data(tmp.path()), &inputs).expect("plan");
+        let text = args_text(&plain);
+        assert!(
+            !text.contains("--diffaug") && !text.contains("--lambda-labelmix"),
+            "the trainer's defaults are left to it: {text}"
+        );
+        let oasis = TrainSettings {
+            discriminator: Discriminator::Oasis,
+            diffaug: two,
+            ..data(tmp.path())
+        };
+        let text = args_text(&plan_run(&oasis, &inputs).expect("plan"));
+        assert!(
+            text.contains("--discriminator oasis --height 192 --width 256 --lambda-labelmix 10 --diffaug color,cutout --steps"),
+            "{text}"
+        );
+        let half = TrainSettings {
+            labelmix_weight: 2.5,
+            ..oasis.clone()
+        };
+        assert!(
+            args_text(&plan_run(&half, &inputs).expect("plan")).contains("--lambda-labelmix 2.5")
+        );
+        // LabelMix is OASIS's: another discriminator gets no weight.
+        let fpse = TrainSettings {
+            discriminator: Discriminator::Fpse,
+            ..half.clone()
+        };
+        let text = args_text(&plan_run(&fpse, &inputs).expect("plan"));
+        assert!(
+            !text.contains("--lambda-labelmix") && text.contains("--diffaug color,cutout"),
+            "{text}"
+        );
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            let settings = TrainSettings {
+                labelmix_weight: bad,
+                name: "bad labelmix".into(),
+                ..oasis.clone()
+            };
+            let err = plan_run(&settings, &inputs).expect_err("a bad weight");
+            assert!(err.to_string().contains("LabelMix weight"), "{err}");
+        }
+
+        // A fine-tune passes DiffAugment (it is not inherited) but keeps the base's LabelMix.
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/models/fixture-spade-untrained");
+        let meta = ModelPackage::load(&fixture).expect("fixture package").meta;
+        let base_dir = tmp.path().join("base");
+        std::fs::create_dir_all(&base_dir).expect("mkdir");
+        std::fs::write(base_dir.join(CHECKPOINT_FILE), b"x").expect("write");
+        let base = ModelPackage {
+            dir: base_dir,
+            meta,
+        };
+        inputs.base = Some(&base);
+        let tune = TrainSettings {
+            base_model: Some(base.meta.id.clone()),
+            name: "tuned".into(),
+            ..oasis.clone()
+        };
+        let plan = plan_run(&tune, &inputs).expect("plan");
+        let text = args_text(&plan);
+        assert!(
+            text.contains("--train-preset finetune --diffaug color,cutout --steps"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("--lambda-labelmix") && !text.contains("--discriminator"),
+            "{text}"
+        );
+        // Resuming keeps the run's own choice, which the trainer reads from its checkpoint.
+        std::fs::write(plan.run_dir.join(CHECKPOINT_FILE), b"x").expect("write");
+        let resume = args_text(&resume_plan(&plan.run_dir).expect("resume"));
+        assert!(
+            !resume.contains("--diffaug") && !resume.contains("--lambda-labelmix"),
+            "{resume}"
+        );
+    }
+
     /// The trainer's defaults as its config.py states them (`name: type = value` lines).
     fn python_default(config: &str, name: &str) -> String {
         config
@@ -865,6 +1061,14 @@ mod tests {
             ("batch_size", d.batch_size.to_string()),
             ("ms_tau", trainer_defaults::MS_TAU.to_string()),
             ("ms_pool", trainer_defaults::MS_POOL.to_string()),
+            ("diffaug", trainer_defaults::DIFFAUG.to_string()),
+            ("diffaug", d.diffaug.policy()),
+            // Python writes a float with its point: 10.0.
+            (
+                "lambda_labelmix",
+                format!("{:?}", trainer_defaults::LAMBDA_LABELMIX),
+            ),
+            ("lambda_labelmix", format!("{:?}", d.labelmix_weight)),
         ] {
             assert_eq!(python_default(&config, name), ours, "{name}");
         }

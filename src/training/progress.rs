@@ -77,6 +77,54 @@ impl std::fmt::Display for ExitInfo {
     }
 }
 
+/// The run's choices that its `start` event reports (from its checkpoint, when resumed), which
+/// the settings on screen may no longer show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunRecipe {
+    /// `model.discriminator` ("fpse", "oasis").
+    pub discriminator: Option<String>,
+    /// `train.diffaug` ("off", "color,translation").
+    pub diffaug: Option<String>,
+    /// `train.lambda_labelmix` (counts with OASIS only).
+    pub lambda_labelmix: Option<f64>,
+}
+
+impl RunRecipe {
+    /// From a `start` event's `model` and `train` objects (missing fields stay `None`).
+    pub fn from_start(model: &serde_json::Value, train: &serde_json::Value) -> Self {
+        Self {
+            discriminator: model["discriminator"].as_str().map(str::to_string),
+            diffaug: train["diffaug"].as_str().map(str::to_string),
+            lambda_labelmix: train["lambda_labelmix"].as_f64(),
+        }
+    }
+
+    /// What sets the run apart, for the run view: "OASIS discriminator, LabelMix weight 10",
+    /// "DiffAugment color,translation" (nothing for DiffAugment off).
+    pub fn facts(&self) -> Vec<String> {
+        let mut facts = Vec::new();
+        if let Some(d) = &self.discriminator {
+            let oasis = d == crate::models::Discriminator::Oasis.as_str();
+            let name = d.parse::<crate::models::Discriminator>().map_or_else(
+                |_| format!("{d} discriminator"),
+                |d| d.caption().to_string(),
+            );
+            match self.lambda_labelmix.filter(|_| oasis) {
+                Some(w) => facts.push(format!("{name}, LabelMix weight {w}")),
+                None => facts.push(name),
+            }
+        }
+        if let Some(policy) = self
+            .diffaug
+            .as_deref()
+            .filter(|p| *p != super::plan::trainer_defaults::DIFFAUG)
+        {
+            facts.push(format!("DiffAugment {policy}"));
+        }
+        facts
+    }
+}
+
 /// The live state of one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunProgress {
@@ -89,6 +137,8 @@ pub struct RunProgress {
     pub lr_g: Option<f64>,
     pub device: Option<String>,
     pub images: Option<u64>,
+    /// The discriminator and recipe the latest `start` event reported.
+    pub recipe: RunRecipe,
     /// Loss name -> (step, value), in the order reported.
     pub losses: BTreeMap<String, Vec<[f64; 2]>>,
     pub check: Option<CheckReport>,
@@ -111,6 +161,7 @@ impl Default for RunProgress {
             lr_g: None,
             device: None,
             images: None,
+            recipe: RunRecipe::default(),
             losses: BTreeMap::new(),
             check: None,
             sample: None,
@@ -146,6 +197,8 @@ impl RunProgress {
                 steps,
                 device,
                 images,
+                model,
+                train,
                 ..
             } => {
                 // A resumed run appends to the same events file: its new start supersedes the
@@ -156,6 +209,7 @@ impl RunProgress {
                 self.steps = *steps;
                 self.device.clone_from(device);
                 self.images = *images;
+                self.recipe = RunRecipe::from_start(model, train);
                 self.eta_s = None;
                 // Curves beyond a resume point came from steps that were redone.
                 for points in self.losses.values_mut() {
@@ -312,7 +366,10 @@ pub fn duration_text(seconds: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::events::{parse_event, tests::RECORDED};
+    use super::super::events::{
+        parse_event,
+        tests::{RECORDED, RECORDED_OASIS},
+    };
     use super::*;
 
     fn progress_of(lines: &[&str]) -> RunProgress {
@@ -353,6 +410,45 @@ mod tests {
             signal: None,
         });
         assert!(matches!(p.status, RunStatus::Exported { .. }));
+    }
+
+    #[test]
+    fn an_oasis_run_has_curves_for_its_own_losses_and_shows_its_recipe() {
+        let p = progress_of(RECORDED_OASIS);
+        assert_eq!(p.status, RunStatus::Finished);
+        assert_eq!((p.step, p.steps, p.images), (2, 2, Some(367)));
+        let names: Vec<&str> = p.losses.keys().map(String::as_str).collect();
+        assert_eq!(names, ["d_fake", "d_labelmix", "d_real", "g_gan"]);
+        let steps: Vec<f64> = p.losses["d_labelmix"].iter().map(|x| x[0]).collect();
+        assert_eq!(steps, [1.0, 2.0]);
+        assert!(p.losses.values().all(|points| points.len() == 2));
+        let latest = p.latest_losses();
+        assert_eq!(latest.len(), 4);
+        assert!(latest.iter().all(|(name, _)| *name != "g_feat"));
+        assert_eq!(
+            p.recipe,
+            RunRecipe {
+                discriminator: Some("oasis".into()),
+                diffaug: Some("color,translation".into()),
+                lambda_labelmix: Some(10.0),
+            }
+        );
+        assert_eq!(
+            p.recipe.facts(),
+            [
+                "OASIS discriminator, LabelMix weight 10",
+                "DiffAugment color,translation"
+            ]
+        );
+        // An FPSE run from before the option: no DiffAugment to show, no LabelMix.
+        let p = progress_of(RECORDED);
+        assert_eq!(p.recipe.facts(), ["FPSE discriminator"]);
+        let off = RunRecipe {
+            discriminator: Some("fp".into()),
+            diffaug: Some("off".into()),
+            lambda_labelmix: Some(10.0),
+        };
+        assert_eq!(off.facts(), ["feature-pyramid discriminator"]);
     }
 
     #[test]

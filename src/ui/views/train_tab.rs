@@ -7,8 +7,8 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::models::{Architecture, Discriminator, ModelPackage};
 use crate::training::{
-    CHECKPOINT_FILE, ModelPreset, RunStatus, SETUP_DOWNLOAD, TrainDevice, TrainSettings,
-    TrainerSetup, base_checkpoint, duration_text, package_id,
+    CHECKPOINT_FILE, DiffAugment, ModelPreset, RunStatus, SETUP_DOWNLOAD, TrainDevice,
+    TrainSettings, TrainerSetup, base_checkpoint, duration_text, package_id, trainer_defaults,
 };
 
 use crate::ui::resources::{ActiveRun, CheckState, Resources, TrainingRuntime};
@@ -207,6 +207,9 @@ pub fn train_settings_ui(
             ui.label("Batch size");
             ui.add(egui::DragValue::new(&mut s.batch_size).range(1..=64));
             ui.end_row();
+            ui.label("Augment");
+            diffaug_ui(ui, &mut s.diffaug);
+            ui.end_row();
             ui.label("Device");
             egui::ComboBox::from_id_salt("train-device")
                 .selected_text(s.device.label())
@@ -308,6 +311,37 @@ fn base_model_ui(ui: &mut Ui, base: &ModelPackage) {
     }
 }
 
+/// DiffAugment: on/off, and its three parts once on.
+fn diffaug_ui(ui: &mut Ui, d: &mut DiffAugment) {
+    ui.vertical(|ui| {
+        ui.checkbox(&mut d.on, "DiffAugment (small datasets)")
+            .on_hover_text(
+                "DiffAugment (Zhao et al., NeurIPS 2020): every image the discriminator sees, \
+                 photo and generated alike, gets the same random differentiable changes, so it \
+                 cannot memorise a small dataset while the generator still learns through them. \
+                 For a few hundred photos; it costs almost no time. A fine-tune chooses it \
+                 afresh; a resumed run keeps its own.",
+            );
+        if d.on {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut d.color, "color")
+                    .on_hover_text("Brightness, saturation and contrast");
+                ui.checkbox(&mut d.translation, "translation")
+                    .on_hover_text("Shifts by up to 1/8 of each side; the label map moves along");
+                ui.checkbox(&mut d.cutout, "cutout")
+                    .on_hover_text("Blanks a half-size rectangle; its labels stay");
+            });
+            if !d.active() {
+                ui.label(
+                    RichText::new("No part chosen: DiffAugment stays off.")
+                        .weak()
+                        .small(),
+                );
+            }
+        }
+    });
+}
+
 fn scratch_ui(ui: &mut Ui, s: &mut TrainSettings) {
     egui::Grid::new("train-arch")
         .num_columns(2)
@@ -332,6 +366,24 @@ fn scratch_ui(ui: &mut Ui, s: &mut TrainSettings) {
                     }
                 });
             ui.end_row();
+            if s.discriminator == Discriminator::Oasis {
+                let label = ui.label("LabelMix weight");
+                ui.add(
+                    egui::DragValue::new(&mut s.labelmix_weight)
+                        .range(0.0..=100.0)
+                        .speed(0.1)
+                        .max_decimals(2),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(format!(
+                    "OASIS's LabelMix term (d_labelmix): each step mixes every photo with its \
+                     generated image class by class, and the discriminator's output on the mix \
+                     must be the same mix of its outputs on the two. {} as in the paper; 0 turns \
+                     it off.",
+                    trainer_defaults::LAMBDA_LABELMIX
+                ));
+                ui.end_row();
+            }
             ui.label("Styles");
             ui.checkbox(&mut s.varied_styles, "Varied styles")
                 .on_hover_text(
@@ -685,6 +737,7 @@ fn run_header_ui(ui: &mut Ui, run: &ActiveRun, commands: &mut Vec<Command>) {
     if let Some(images) = p.images {
         facts.push(format!("{images} training pairs"));
     }
+    facts.extend(p.recipe.facts());
     if !facts.is_empty() {
         ui.label(facts.join(" · "));
     }
