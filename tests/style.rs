@@ -303,3 +303,61 @@ fn an_edit_changes_no_pixel_outside_its_dilated_mask() {
     );
     assert!(out != photo);
 }
+
+/// The app's latest-wins worker renders with a style: a photo's vector, and refuses another
+/// model's without stopping.
+#[test]
+fn the_worker_renders_with_a_style() {
+    use scenebrush::inference::{InferenceWorker, RenderRequest, WorkerEvent};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    runtime();
+    let spade = style_fixture(SPADE_E);
+    let ccfpse = style_fixture(CCFPSE_E);
+    let layout = Arc::new(sample_layout(&spade));
+    let vector = encoder(SPADE_E)
+        .style_from_photo_file(&reference_photo(SPADE_E))
+        .expect("style");
+    let style = Style::Vector(vector);
+    let mut direct = Generator::load(&spade, ProviderPreference::Cpu).expect("generator");
+    let want = generate(&mut direct, &layout, &style).expect("direct");
+
+    let worker =
+        InferenceWorker::spawn(vec![spade.clone(), ccfpse.clone()], ProviderPreference::Cpu);
+    let request = |p: &ModelPackage, generation| RenderRequest {
+        model_id: p.meta.id.clone(),
+        labels: Arc::clone(&layout),
+        seed: 9,
+        generation,
+    };
+    worker.submit_with_style(request(&spade, 1), style.clone());
+    worker.submit_with_style(request(&ccfpse, 2), style.clone());
+    let (mut image, mut refused) = (None, None);
+    let start = Instant::now();
+    while (image.is_none() || refused.is_none()) && start.elapsed() < Duration::from_secs(120) {
+        match worker.recv_timeout(Duration::from_millis(100)) {
+            Some(WorkerEvent::Rendered {
+                model_id,
+                image: i,
+                seed,
+                ..
+            }) if model_id == SPADE_E => {
+                assert_eq!(seed, 9);
+                image = Some(i);
+            }
+            Some(WorkerEvent::RenderFailed {
+                model_id, error, ..
+            }) if model_id == CCFPSE_E => refused = Some(error),
+            Some(WorkerEvent::ModelFailed { error, .. }) => panic!("{error}"),
+            Some(WorkerEvent::RenderFailed { error, .. }) => panic!("{error}"),
+            _ => {}
+        }
+    }
+    assert_eq!(image.as_ref(), Some(&want));
+    let refused = refused.expect("refused");
+    assert!(
+        refused.contains(SPADE_E) && refused.contains(CCFPSE_E),
+        "{refused}"
+    );
+}
