@@ -16,9 +16,9 @@ from PIL import Image
 
 from ..data.classes import CAMVID
 from ..networks import build_encoder, build_generator
+from ..networks.inference import inference_copy
 from ..networks.layers import init_weights
 from ..training.config import model_config
-from .onnx_export import inference_copy
 from .package import model_json, trainer_version, write_package
 
 HEIGHT, WIDTH = 192, 256
