@@ -67,13 +67,7 @@ pub fn photo_segmented(
     };
     let (w, h) = (res.doc.labels.width(), res.doc.labels.height());
     let edit = PhotoEdit::new(photo, &res.doc.labels, w, h);
-    let session = EditSession::new(
-        path.to_path_buf(),
-        edit,
-        id.clone(),
-        before,
-        res.doc.version,
-    );
+    let session = EditSession::new(path.to_path_buf(), edit, before, res.doc.version);
     let name = session.photo_name();
     res.edit = Some(session);
     state.view = View::Paint;
@@ -116,15 +110,18 @@ pub fn refresh(state: &AppState, res: &mut Resources) {
     if session.mask_version != version && *labels == session.before && *labels != *original {
         return stop_editing(res, ": Undo restored the painting before the photo");
     }
+    // The render the edited photo is blended from: the active model's, for this layout and
+    // style.
     let key = state
         .active_model
         .as_deref()
-        .map(|id| res.render_key_for(state, id));
-    let result = state
-        .active_model
-        .as_deref()
-        .and_then(|id| res.models.result(id))
-        .filter(|r| Some(r.key) == key);
+        .map(|id| (id.to_string(), res.render_key_for(state, id)));
+    let result = key.as_ref().and_then(|(id, key)| {
+        res.models
+            .result(id)
+            .filter(|r| r.key == *key)
+            .map(|r| (id.clone(), r))
+    });
     let Some(session) = &mut res.edit else {
         return;
     };
@@ -147,21 +144,24 @@ pub fn refresh(state: &AppState, res: &mut Resources) {
             session.edited_version = version;
             session.revision += 1;
         }
+        session.up_to_date = true;
         return;
     }
-    let Some(result) = result else {
+    session.up_to_date = session.edited_version == version && session.edited_from == key;
+    let Some((id, result)) = result else {
         return;
     };
-    if session.edited_version == version && session.edited_from == Some(result.key) {
+    if session.up_to_date {
         return;
     }
     let generated = DynamicImage::ImageRgba8(result.image.clone()).to_rgb8();
     match session.edit.edited(&generated, &session.mask) {
         Ok(edited) => {
             session.edited = edited;
-            session.edited_from = Some(result.key);
+            session.edited_from = Some((id, result.key));
             session.generated = Some(generated);
             session.edited_version = version;
+            session.up_to_date = true;
             session.revision += 1;
         }
         Err(e) => {

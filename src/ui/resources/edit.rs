@@ -23,22 +23,22 @@ pub struct EditSession {
     pub photo_path: PathBuf,
     /// The photo, the part the model sees, and its own layout at the model's size.
     pub edit: PhotoEdit,
-    /// The model the layout was made for (its size is the edit's).
-    pub model_id: String,
     /// The painting before the photo's layout replaced it: when Undo brings it back, the edit
     /// ends.
     pub before: LabelMap,
     /// The mask of the layout at `mask_version`.
     pub mask: EditMask,
     pub mask_version: u64,
-    /// The edited photo at the model's size, and the render it was blended from (`None`: the
-    /// layout is the photo's own, so this is the photo itself).
+    /// The edited photo at the model's size, and the model and render it was blended from
+    /// (`None`: the layout is the photo's own, so this is the photo itself).
     pub edited: RgbImage,
-    pub edited_from: Option<RenderKey>,
+    pub edited_from: Option<(String, RenderKey)>,
     /// The layout version `edited` shows.
     pub edited_version: u64,
     /// The generated image blended in (model size), for the full-size export.
     pub generated: Option<RgbImage>,
+    /// `edited` shows the current layout and style (set when the edit is brought up to date).
+    pub up_to_date: bool,
     /// Counts changes of `mask` and `edited` (textures showing an older one are stale).
     pub revision: u64,
 }
@@ -48,7 +48,6 @@ impl EditSession {
     pub fn new(
         photo_path: PathBuf,
         edit: PhotoEdit,
-        model_id: String,
         before: LabelMap,
         version: u64,
     ) -> EditSession {
@@ -59,13 +58,13 @@ impl EditSession {
             photo_path,
             edited: edit.fitted.clone(),
             edit,
-            model_id,
             before,
             mask,
             mask_version: version,
             edited_from: None,
             edited_version: version,
             generated: None,
+            up_to_date: true,
             revision: 1,
         }
     }
@@ -78,9 +77,9 @@ impl EditSession {
         )
     }
 
-    /// `edited` shows the layout at `version` (else an older one while the new render is on
-    /// its way).
+    /// `edited` shows the layout at `version` in the current style (else an older one while
+    /// the new render is on its way).
     pub fn is_current(&self, version: u64) -> bool {
-        self.edited_version == version && self.mask_version == version
+        self.up_to_date && self.edited_version == version && self.mask_version == version
     }
 }
