@@ -84,7 +84,7 @@ pub fn help_rows() -> Vec<(String, &'static str)> {
         (text(&EXPORT_GRID), "Export comparison grid"),
         (
             "N".to_string(),
-            "New style (draws a new seed unless locked)",
+            "New style: back to noise, from a new seed unless locked",
         ),
         ("Wheel".to_string(), "Zoom the canvas around the pointer"),
         (text(&ZOOM_FIT), "Fit the canvas"),
