@@ -2,9 +2,11 @@
 //! generators run through ONNX Runtime.
 pub mod canvas;
 pub mod cli;
+pub mod edit;
 pub mod inference;
 pub mod io;
 pub mod models;
 pub mod paths;
+pub mod style;
 pub mod training;
 pub mod ui;

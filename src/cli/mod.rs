@@ -1,5 +1,7 @@
-//! The command line: `scenebrush [models|render|compare|segment|train]`.
+//! The command line: `scenebrush [models|render|compare|segment|edit|train]`.
+mod edit;
 mod segment;
+mod style;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::inference::{Generator, ProviderPreference, init_runtime, planned_provider};
 use crate::io::{GridCell, ImageFormat, compare_grid, load_label_png_for, save_image};
 use crate::models::{ModelPackage, ModelRegistry, PackageStatus, default_model_dirs};
+use crate::style::{SavedStyle, Style};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,11 +47,15 @@ pub enum Command {
     Compare(CompareArgs),
     /// Turn a photo into a label map (class ids) with a segmenter model
     Segment(segment::SegmentArgs),
+    /// Edit a photo by repainting its layout: only around the changed pixels is the generated
+    /// image blended in; every other pixel stays the photo's own
+    Edit(edit::EditArgs),
     /// Train or fine-tune a generator with the bundled trainer, with a progress bar; the
     /// arguments are the trainer's (`scenebrush train --help`)
     Train(train::TrainArgs),
 }
 
+pub use edit::EditArgs;
 pub use segment::SegmentArgs;
 pub use train::TrainArgs;
 
@@ -68,10 +75,17 @@ pub struct RenderArgs {
     /// Seed of the style noise z
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Style instead of the seed: a photo (its style, from the model's style encoder) or a style
+    /// file (--save-style)
+    #[arg(long, value_name = "PHOTO|STYLE.json", conflicts_with = "seed")]
+    pub style: Option<PathBuf>,
+    /// Also save the style used (the photo's, the style file's or the seed) as a style file
+    #[arg(long, value_name = "NAME.scenebrush-style.json")]
+    pub save_style: Option<PathBuf>,
     /// Output image (.png, .jpg)
     #[arg(short, long, value_name = "OUT.png")]
     pub output: PathBuf,
-    /// Overwrite the output if it exists
+    /// Overwrite the outputs if they exist
     #[arg(long)]
     pub force: bool,
 }
@@ -87,6 +101,10 @@ pub struct CompareArgs {
     /// Seed of the style noise z (the same for every model)
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Style: a photo, taken by every model with a style encoder (the others use the seed and
+    /// say so in their caption), or a style file
+    #[arg(long, value_name = "PHOTO|STYLE.json")]
+    pub style: Option<PathBuf>,
     /// Output grid image (.png, .jpg)
     #[arg(short, long, value_name = "GRID.png")]
     pub output: PathBuf,
@@ -120,6 +138,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Render(args)) => render(&dirs, cli.provider, args),
         Some(Command::Compare(args)) => compare(&dirs, cli.provider, args),
         Some(Command::Segment(args)) => segment::segment(&dirs, cli.provider, args),
+        Some(Command::Edit(args)) => edit::edit(&dirs, cli.provider, args),
         Some(Command::Train(args)) => train::train(args),
     }
 }
@@ -328,7 +347,7 @@ struct Rendered {
 fn render_one(
     package: &ModelPackage,
     labels: &Path,
-    seed: u64,
+    style: &Style,
     pref: ProviderPreference,
 ) -> anyhow::Result<Rendered> {
     let map = load_label_png_for(labels, &package.meta)?;
@@ -339,7 +358,7 @@ fn render_one(
         tracing::info!("{}: {note}", package.meta.id);
     }
     let start = Instant::now();
-    let image = generator.generate(&map, seed)?;
+    let image = crate::style::generate(&mut generator, &map, style)?;
     Ok(Rendered {
         image,
         ms: start.elapsed().as_secs_f64() * 1e3,
@@ -349,20 +368,44 @@ fn render_one(
 
 fn render(dirs: &[PathBuf], pref: ProviderPreference, args: &RenderArgs) -> anyhow::Result<()> {
     check_output(&args.output, args.force)?;
+    if let Some(path) = &args.save_style {
+        style::check_style_output(path, args.force)?;
+    }
     check_labels_file(&args.labels)?;
+    let style_input = args
+        .style
+        .as_deref()
+        .map(style::StyleInput::read)
+        .transpose()?;
     let registry = ModelRegistry::scan_metadata(dirs);
     let package = find_package(&registry, &args.model, dirs)?;
-    let r = render_one(&package, &args.labels, args.seed, pref)?;
+    let style = match &style_input {
+        None => Style::Seed(args.seed),
+        Some(input) => match input.resolve(&package, pref)? {
+            style::Resolved::Style(style) => style,
+            style::Resolved::Fallback { error, .. } => return Err(error),
+        },
+    };
+    let r = render_one(&package, &args.labels, &style, pref)?;
+    if let Some(path) = &args.save_style {
+        let name = style_input
+            .as_ref()
+            .map_or_else(|| style.describe(), style::StyleInput::name);
+        SavedStyle::new(name, style.clone()).save(path, args.force)?;
+    }
     save_image(&args.output, &r.image, args.force)?;
     println!(
-        "wrote {} ({}x{}) with {} on {}, seed {}, {:.1} ms",
+        "wrote {} ({}x{}) with {} on {}, {}, {:.1} ms{}",
         args.output.display(),
         r.image.width(),
         r.image.height(),
         package.meta.id,
         r.provider,
-        args.seed,
-        r.ms
+        style.describe(),
+        r.ms,
+        args.save_style
+            .as_ref()
+            .map_or_else(String::new, |p| format!("; style saved to {}", p.display()))
     );
     Ok(())
 }
@@ -381,11 +424,41 @@ fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> an
     }
     check_output(&args.output, args.force)?;
     check_labels_file(&args.labels)?;
+    let style_input = args
+        .style
+        .as_deref()
+        .map(style::StyleInput::read)
+        .transpose()?;
     let registry = ModelRegistry::scan_metadata(dirs);
     let packages = ids
         .iter()
         .map(|id| find_package(&registry, id, dirs))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // Each model's style: the photo's (from its encoder) or the file's, else the seed, said so.
+    let mut styles = Vec::with_capacity(packages.len());
+    let mut fallbacks = Vec::new();
+    for package in &packages {
+        styles.push(match &style_input {
+            None => (Style::Seed(args.seed), None),
+            Some(input) => match input.resolve(package, pref)? {
+                style::Resolved::Style(style) => (style, None),
+                style::Resolved::Fallback { why, error } => {
+                    fallbacks.push(error);
+                    (Style::Seed(args.seed), Some(why))
+                }
+            },
+        });
+    }
+    if let Some(input) = &style_input
+        && fallbacks.len() == packages.len()
+    {
+        let reasons: Vec<String> = fallbacks.iter().map(|e| format!("{e:#}")).collect();
+        bail!(
+            "none of the models can take the style {}: {}",
+            input.path().display(),
+            reasons.join("; ")
+        );
+    }
     let first = &packages[0].meta;
     let layout = load_label_png_for(&args.labels, first)?;
     let file_name = args.labels.file_name().map_or_else(
@@ -396,9 +469,13 @@ fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> an
         image: layout.to_color_image(&first.palette()),
         caption: vec!["Layout".into(), file_name],
     }];
-    for package in &packages {
+    for (package, (style, fallback)) in packages.iter().zip(&styles) {
         let m = &package.meta;
-        let r = render_one(package, &args.labels, args.seed, pref)?;
+        let r = render_one(package, &args.labels, style, pref)?;
+        let style_text = match fallback {
+            Some(why) => format!("{} ({why})", style.describe()),
+            None => style.describe(),
+        };
         cells.push(GridCell {
             image: r.image,
             caption: vec![
@@ -408,19 +485,31 @@ fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> an
                     m.architecture,
                     m.discriminator.as_deref().unwrap_or("-")
                 ),
-                format!("{:.0} ms on {} · seed {}", r.ms, r.provider, args.seed),
+                format!("{:.0} ms on {} · {style_text}", r.ms, r.provider),
             ],
         });
+        if let Some(why) = fallback {
+            eprintln!("note: {} is rendered with seed {} ({why})", m.id, args.seed);
+        }
     }
     let grid = compare_grid(&cells);
     save_image(&args.output, &grid, args.force)?;
+    let with = match &style_input {
+        None => format!("seed {}", args.seed),
+        Some(input) => format!(
+            "style {} ({} of {} models; the others seed {})",
+            input.path().display(),
+            packages.len() - fallbacks.len(),
+            packages.len(),
+            args.seed
+        ),
+    };
     println!(
-        "wrote {} ({}x{}): {} with seed {}",
+        "wrote {} ({}x{}): {} with {with}",
         args.output.display(),
         grid.width(),
         grid.height(),
         ids.join(", "),
-        args.seed
     );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! ONNX Runtime: library discovery, execution providers, sessions, tensors and the
 //! latest-wins background worker.
+mod encoder;
 mod providers;
 mod runtime;
 mod segmenter;
@@ -7,13 +8,15 @@ mod session;
 mod tensor;
 mod worker;
 
+pub use encoder::{StyleEncoder, has_encoder};
 pub use providers::{ProviderPreference, ProviderReport, planned_provider};
 pub use runtime::{
     MIN_ORT_MINOR, ORT_DYLIB_ENV, RuntimeError, RuntimeInfo, find_library, init_runtime,
     library_file_name, library_search_dirs,
 };
 pub use segmenter::{
-    Segmenter, crop_to_aspect, labels_from_logits, labels_from_photo, photo_tensor, read_photo,
+    Segmenter, aspect_crop_rect, crop_to_aspect, fit_photo, labels_from_logits, labels_from_photo,
+    photo_tensor, read_photo,
 };
 pub use session::{Generator, InferenceError, LoadTimings, check_package};
 pub use tensor::{image_from_tensor, label_tensor_from_map, z_from_seed};

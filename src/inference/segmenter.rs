@@ -110,10 +110,9 @@ impl Segmenter {
     }
 }
 
-/// The largest centred crop of `photo` with the aspect ratio of `width` x `height`, or `None`
-/// when the photo already has it (within 1%).
-pub fn crop_to_aspect(photo: &RgbImage, width: u32, height: u32) -> Option<RgbImage> {
-    let (pw, ph) = photo.dimensions();
+/// The largest centred crop of a `pw` x `ph` photo with the aspect ratio of `width` x `height`,
+/// as (x, y, crop width, crop height), or `None` when the photo already has it (within 1%).
+pub fn aspect_crop_rect(pw: u32, ph: u32, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
     if pw == 0 || ph == 0 || width == 0 || height == 0 {
         return None;
     }
@@ -127,22 +126,41 @@ pub fn crop_to_aspect(photo: &RgbImage, width: u32, height: u32) -> Option<RgbIm
     } else {
         (pw, ((f64::from(pw) / want).round() as u32).clamp(1, ph))
     };
-    let (x, y) = ((pw - cw) / 2, (ph - ch) / 2);
+    Some(((pw - cw) / 2, (ph - ch) / 2, cw, ch))
+}
+
+/// The largest centred crop of `photo` with the aspect ratio of `width` x `height`, or `None`
+/// when the photo already has it (within 1%).
+pub fn crop_to_aspect(photo: &RgbImage, width: u32, height: u32) -> Option<RgbImage> {
+    let (pw, ph) = photo.dimensions();
+    let (x, y, cw, ch) = aspect_crop_rect(pw, ph, width, height)?;
     Some(image::imageops::crop_imm(photo, x, y, cw, ch).to_image())
+}
+
+/// The photo as a model sees it: centre-cropped to the model's aspect ratio and resized to
+/// `width` x `height` bilinearly with antialiasing (as the trainer resizes photos). Borrowed
+/// when the photo already is that size.
+pub fn fit_photo(photo: &RgbImage, width: u32, height: u32) -> std::borrow::Cow<'_, RgbImage> {
+    let cropped = crop_to_aspect(photo, width, height);
+    let source = cropped.as_ref().unwrap_or(photo);
+    if source.dimensions() == (width, height) {
+        return match cropped {
+            Some(c) => std::borrow::Cow::Owned(c),
+            None => std::borrow::Cow::Borrowed(photo),
+        };
+    }
+    std::borrow::Cow::Owned(image::imageops::resize(
+        source,
+        width,
+        height,
+        FilterType::Triangle,
+    ))
 }
 
 /// `image` input: float32 [1, 3, H, W] in [-1, 1] from an RGB photo, centre-cropped to the
 /// model's aspect ratio and resized bilinearly with antialiasing (as the trainer resizes photos).
 pub fn photo_tensor(photo: &RgbImage, width: u32, height: u32) -> Array4<f32> {
-    let cropped = crop_to_aspect(photo, width, height);
-    let photo = cropped.as_ref().unwrap_or(photo);
-    let resized;
-    let photo = if photo.dimensions() == (width, height) {
-        photo
-    } else {
-        resized = image::imageops::resize(photo, width, height, FilterType::Triangle);
-        &resized
-    };
+    let photo = fit_photo(photo, width, height);
     let (w, h) = (width as usize, height as usize);
     let mut t = Array4::<f32>::zeros((1, 3, h, w));
     for (x, y, px) in photo.enumerate_pixels() {
@@ -193,10 +211,29 @@ pub fn read_photo(path: &Path) -> Result<RgbImage, InferenceError> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| error(e.to_string()))?;
-    let image = image::load_from_memory(&bytes).map_err(|e| {
-        error(format!(
+    // image's default limits: at most 512 MiB for the decoded pixels.
+    let image = image::load_from_memory(&bytes).map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            let size = image::ImageReader::new(std::io::Cursor::new(&bytes))
+                .with_guessed_format()
+                .ok()
+                .and_then(|r| r.into_dimensions().ok())
+                .map_or_else(String::new, |(w, h)| {
+                    format!(
+                        "it is {w}x{h} pixels ({:.0} megapixels), ",
+                        f64::from(w) * f64::from(h) / 1e6
+                    )
+                });
+            error(format!(
+                "{size}more than SceneBrush decodes ({} MiB of pixels, about {:.0} megapixels as \
+                 RGBA); scale the photo down first (a model sees it at its own size anyway)",
+                crate::io::MAX_DECODED_BYTES >> 20,
+                crate::io::MAX_DECODED_BYTES as f64 / 4e6
+            ))
+        }
+        e => error(format!(
             "{e}; give a PNG or JPEG photo (other formats: convert the photo first)"
-        ))
+        )),
     })?;
     Ok(image.to_rgb8())
 }

@@ -32,6 +32,12 @@ pub enum InferenceError {
         "{model} is a {kind}, not a segmenter; choose a segmenter model (`scenebrush models` lists them)"
     )]
     NotASegmenter { model: String, kind: ModelKind },
+    #[error(
+        "model {model} has no style encoder ({} is not there), so it cannot take the style of a \
+         photo; use a seed with it, or a model trained with a style encoder",
+        .path.display()
+    )]
+    NoEncoder { model: String, path: PathBuf },
     #[error("cannot read the photo {}: {message}", .path.display())]
     Photo { path: PathBuf, message: String },
     #[error(

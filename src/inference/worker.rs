@@ -11,6 +11,7 @@ use super::providers::{ProviderPreference, ProviderReport};
 use super::session::Generator;
 use crate::canvas::LabelMap;
 use crate::models::ModelPackage;
+use crate::style::Style;
 
 /// Render `labels` with `model_id` and the z of `seed`. `generation` is the caller's counter,
 /// returned with the result so it can tell which edit an image belongs to.
@@ -53,7 +54,8 @@ type Wake = Box<dyn Fn() + Send>;
 #[derive(Default)]
 struct State {
     to_load: VecDeque<ModelPackage>,
-    pending: VecDeque<RenderRequest>,
+    /// Each with the style that replaces its seed, if any.
+    pending: VecDeque<(RenderRequest, Option<Style>)>,
     shutdown: bool,
 }
 
@@ -72,7 +74,7 @@ impl Shared {
 
 enum Job {
     Load(Box<ModelPackage>),
-    Render(RenderRequest),
+    Render(RenderRequest, Option<Style>),
 }
 
 /// Background inference with latest-wins scheduling. Dropping it stops the thread (after the
@@ -117,15 +119,27 @@ impl InferenceWorker {
     /// Queues a render; replaces a request for the same model that has not started yet.
     /// Never waits for inference.
     pub fn submit(&self, req: RenderRequest) {
+        self.submit_slot(req, None);
+    }
+
+    /// [`InferenceWorker::submit`] with a style instead of the request's seed (a photo's style
+    /// vector, or a seed): the image is [`crate::style::generate`]'s. `Rendered` reports the
+    /// request's `seed` field as given. A vector made for another model fails the render
+    /// (`RenderFailed`, naming both models).
+    pub fn submit_with_style(&self, req: RenderRequest, style: Style) {
+        self.submit_slot(req, Some(style));
+    }
+
+    fn submit_slot(&self, req: RenderRequest, style: Option<Style>) {
         let mut state = self.shared.state();
         if let Some(slot) = state
             .pending
             .iter_mut()
-            .find(|r| r.model_id == req.model_id)
+            .find(|(r, _)| r.model_id == req.model_id)
         {
-            *slot = req;
+            *slot = (req, style);
         } else {
-            state.pending.push_back(req);
+            state.pending.push_back((req, style));
         }
         drop(state);
         self.shared.work.notify_one();
@@ -192,8 +206,8 @@ fn next_job(shared: &Shared) -> Option<Job> {
         if let Some(p) = state.to_load.pop_front() {
             return Some(Job::Load(Box::new(p)));
         }
-        if let Some(r) = state.pending.pop_front() {
-            return Some(Job::Render(r));
+        if let Some((r, style)) = state.pending.pop_front() {
+            return Some(Job::Render(r, style));
         }
         state = shared.work.wait(state).unwrap_or_else(|p| p.into_inner());
     }
@@ -240,11 +254,16 @@ fn worker_loop(shared: &Shared, tx: &Sender<WorkerEvent>, pref: ProviderPreferen
                     }
                 }
             }
-            Job::Render(req) => {
+            Job::Render(req, style) => {
                 let event = match generators.get_mut(&req.model_id) {
                     Some(g) => {
                         let start = Instant::now();
-                        match g.generate(&req.labels, req.seed) {
+                        let image = match &style {
+                            None => g.generate(&req.labels, req.seed).map_err(|e| e.to_string()),
+                            Some(style) => crate::style::generate(g, &req.labels, style)
+                                .map_err(|e| e.to_string()),
+                        };
+                        match image {
                             Ok(image) => WorkerEvent::Rendered {
                                 model_id: req.model_id,
                                 generation: req.generation,
@@ -252,10 +271,10 @@ fn worker_loop(shared: &Shared, tx: &Sender<WorkerEvent>, pref: ProviderPreferen
                                 image,
                                 latency_ms: start.elapsed().as_secs_f64() * 1e3,
                             },
-                            Err(e) => WorkerEvent::RenderFailed {
+                            Err(error) => WorkerEvent::RenderFailed {
                                 model_id: req.model_id,
                                 generation: req.generation,
-                                error: e.to_string(),
+                                error,
                             },
                         }
                     }

@@ -9,12 +9,13 @@ use std::time::Duration;
 use crate::canvas::LabelMap;
 use crate::io::GridCell;
 use crate::models::{ClassInfo, ModelPackage};
+use crate::style::Style;
 use crate::training::TrainerSetup;
 
 use super::actions;
 use super::resources::{
-    AppArgs, ErrorReport, LoadState, OverwriteQuestion, PendingDialog, RenderKey, RenderResult,
-    Resources, TrainingRuntime,
+    AppArgs, EditSession, ErrorReport, LoadState, ModelStyle, OverwriteQuestion, PendingDialog,
+    RenderKey, RenderResult, Resources, StylePreview, TrainingRuntime, fingerprint,
 };
 use super::state::{AppState, CanvasViewport, Command};
 use super::views::{self, ViewMemory};
@@ -79,7 +80,7 @@ impl SceneBrushApp {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
         let mut commands = polled.commands;
-        views::dropped_files_ui(ctx, &mut commands);
+        views::dropped_files_ui(ctx, &self.memory, &mut commands);
         self.apply_commands(ctx, commands);
     }
 
@@ -88,14 +89,7 @@ impl SceneBrushApp {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let changes = self.res.doc.take_changes();
-        views::sync_textures(
-            &ctx,
-            &self.res.doc,
-            changes,
-            &self.res.models,
-            &self.res.training,
-            &mut self.memory,
-        );
+        views::sync_textures(&ctx, &self.state, &self.res, changes, &mut self.memory);
         let commands = views::frame_ui(
             ui,
             &self.state,
@@ -104,7 +98,7 @@ impl SceneBrushApp {
             &mut self.memory,
         );
         self.apply_commands(&ctx, commands);
-        actions::schedule_renders(&self.state, &mut self.res);
+        actions::update(&self.state, &mut self.res);
         if let Some(left) = self.res.messages.notice_left() {
             ctx.request_repaint_after(left);
         }
@@ -253,6 +247,44 @@ impl SceneBrushApp {
     /// The current layout and seed.
     pub fn render_key(&self) -> RenderKey {
         self.res.render_key(&self.state)
+    }
+
+    /// The current layout and style of model `id`.
+    pub fn render_key_for(&self, id: &str) -> RenderKey {
+        self.res.render_key_for(&self.state, id)
+    }
+
+    /// The style model `id` renders with now (or why it falls back to the seed).
+    pub fn model_style(&self, id: &str) -> ModelStyle {
+        self.res.model_style(&self.state, id)
+    }
+
+    /// A photo's style is being taken by style encoders.
+    pub fn taking_style(&self) -> bool {
+        self.res.styles.job.is_some()
+    }
+
+    /// Why no model on screen can take a photo's style, if none can.
+    pub fn no_style_encoder(&self) -> Option<String> {
+        self.res.no_encoder_reason(&self.state)
+    }
+
+    /// The preview of the kept style `style` rendered by model `id` (of some layout version).
+    pub fn style_preview(&self, id: &str, style: &Style) -> Option<&StylePreview> {
+        self.res
+            .models
+            .get(id)
+            .and_then(|g| g.previews.get(&fingerprint(style)))
+    }
+
+    /// The photo being edited: the photo, its layout, the mask and the edited photo shown.
+    pub fn editing(&self) -> Option<&EditSession> {
+        self.res.edit.as_ref()
+    }
+
+    /// A full-size edited photo is being written.
+    pub fn exporting(&self) -> bool {
+        self.res.export_job.is_some()
     }
 
     /// Every compared model (at least two) shows the current layout and seed.

@@ -18,10 +18,15 @@ use std::path::PathBuf;
 
 pub use app::SceneBrushApp;
 pub use resources::{
-    AppArgs, CheckState, DialogPurpose, ErrorReport, PendingDialog, TrainingRuntime,
+    AppArgs, CheckState, DialogPurpose, EditSession, ErrorReport, ModelStyle, PendingDialog,
+    TrainingRuntime,
 };
-pub use state::{AppState, Command, MAX_COMPARE, SaveKind, TrainCommand, TrainPick, View};
-pub use views::CANVAS_LABEL;
+pub use state::{
+    AppState, Command, EditView, MAX_COMPARE, SaveKind, StyleChoice, TrainCommand, TrainPick, View,
+};
+pub use views::{
+    CANVAS_LABEL, EXPORT_EDITED, EXPORT_FULL_SIZE, SAVE_STYLE, STOP_EDITING, STYLE_FROM_PHOTO,
+};
 
 /// Window title and the name eframe stores settings under.
 pub const APP_NAME: &str = "SceneBrush";

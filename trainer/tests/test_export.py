@@ -193,3 +193,38 @@ def test_fixture_packages_match_their_references_and_regenerate_identically(tmp_
         # reference differs by far more
         again = np.fromfile(fresh / "reference_image.f32", "<f4")
         assert np.abs(again - want).max() < 1e-5, f"{package_id}/reference_image.f32 is stale"
+
+
+def test_encoder_fixture_packages_match_their_references_and_regenerate_identically(tmp_path):
+    """tests/fixtures/style-models: generator packages with encoder.onnx (the app's style-from-a-photo tests)."""
+    from conftest import REPO
+    from PIL import Image
+
+    from scenebrush_trainer.export.fixtures import ENCODER_FIXTURES, build_encoder_fixture, reference_photo
+
+    for package_id, (arch, _, z_dim) in ENCODER_FIXTURES.items():
+        committed = REPO / "tests" / "fixtures" / "style-models" / package_id
+        assert committed.is_dir(), f"{committed} is missing: run scripts/make_fixtures.sh"
+        assert sum(f.stat().st_size for f in committed.iterdir()) < 600 << 10, "keep the fixture small"
+        meta = json.loads((committed / "model.json").read_text())
+        assert (meta["id"], meta["architecture"], meta["z_dim"]) == (package_id, arch, z_dim)
+        photo = np.array(Image.open(committed / "reference_photo.png").convert("RGB"))
+        assert photo.shape == (192, 256, 3) and (photo == reference_photo()).all()
+        want = np.fromfile(committed / "reference_mu.f32", "<f4")
+        assert want.size == z_dim and want.std() > 0.05
+        sess = ort.InferenceSession(str(committed / "encoder.onnx"), providers=["CPUExecutionProvider"])
+        assert [i.name for i in sess.get_inputs()] == ["image"]
+        assert [o.name for o in sess.get_outputs()] == ["mu", "logvar"]
+        image = (photo.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        mu, logvar = sess.run(None, {"image": image})
+        assert mu.shape == logvar.shape == (1, z_dim)
+        assert np.abs(mu.ravel() - want).max() < 1e-4
+        # another photo, another style
+        other, _ = sess.run(None, {"image": image[:, ::-1].copy()})
+        assert np.abs(other - mu).max() > 1e-2
+
+        fresh = build_encoder_fixture(tmp_path, package_id)
+        for name in ("model.onnx", "encoder.onnx"):
+            assert_same_onnx(fresh / name, committed / name, f"{package_id}/{name}")
+        again = np.fromfile(fresh / "reference_mu.f32", "<f4")
+        assert np.abs(again - want).max() < 1e-5, f"{package_id}/reference_mu.f32 is stale"

@@ -8,10 +8,14 @@ use std::sync::mpsc::{TryRecvError, channel};
 use crate::io::{
     GridCell, IoError, compare_grid, save_image, save_label_color_png, save_label_ids_png,
 };
+use crate::style::STYLE_FILE_SUFFIX;
 use crate::ui::resources::{
     DialogPurpose, OverwriteQuestion, PendingDialog, Resources, is_png, latency_text,
 };
 use crate::ui::state::{AppState, Command, SaveKind, TrainCommand, TrainPick};
+
+const PHOTO_EXTENSIONS: [&str; 6] = ["png", "PNG", "jpg", "JPG", "jpeg", "JPEG"];
+const STYLE_EXTENSIONS: [&str; 2] = ["json", "JSON"];
 
 /// Shows a native file dialog on a helper thread; its answer arrives through [`poll_dialog`].
 pub fn start_dialog(purpose: DialogPurpose, state: &AppState, res: &mut Resources) {
@@ -20,9 +24,12 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, res: &mut Resource
     }
     let mut dialog = rfd::FileDialog::new();
     let dir = match purpose {
-        DialogPurpose::Open | DialogPurpose::OpenPhoto | DialogPurpose::Train(_) => {
-            state.last_open_dir.clone()
-        }
+        DialogPurpose::Open
+        | DialogPurpose::OpenPhoto
+        | DialogPurpose::StylePhoto
+        | DialogPurpose::ImportStyle
+        | DialogPurpose::EditPhoto
+        | DialogPurpose::Train(_) => state.last_open_dir.clone(),
         DialogPurpose::Save(_) => state
             .last_save_dir
             .clone()
@@ -35,15 +42,38 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, res: &mut Resource
         DialogPurpose::Open => dialog
             .set_title("Open layout")
             .add_filter("Label map (PNG)", &["png", "PNG"]),
-        DialogPurpose::OpenPhoto => dialog.set_title("Open photo as layout").add_filter(
-            "Photo (PNG, JPEG)",
-            &["png", "PNG", "jpg", "JPG", "jpeg", "JPEG"],
-        ),
+        DialogPurpose::OpenPhoto => dialog
+            .set_title("Open photo as layout")
+            .add_filter("Photo (PNG, JPEG)", &PHOTO_EXTENSIONS),
+        DialogPurpose::StylePhoto => dialog
+            .set_title("Style from photo")
+            .add_filter("Photo (PNG, JPEG)", &PHOTO_EXTENSIONS)
+            .add_filter("SceneBrush style", &STYLE_EXTENSIONS),
+        DialogPurpose::ImportStyle => dialog
+            .set_title("Import style")
+            .add_filter("SceneBrush style", &STYLE_EXTENSIONS),
+        DialogPurpose::EditPhoto => dialog
+            .set_title("Edit a photo")
+            .add_filter("Photo (PNG, JPEG)", &PHOTO_EXTENSIONS),
+        DialogPurpose::Save(kind @ SaveKind::Style(index)) => dialog
+            .set_title(kind.title())
+            .set_file_name(
+                state
+                    .saved_styles
+                    .get(index)
+                    .map_or_else(|| kind.default_file_name().to_string(), |s| s.file_name()),
+            )
+            .add_filter("SceneBrush style", &STYLE_EXTENSIONS),
         DialogPurpose::Train(TrainPick::ClassFile) => dialog
             .set_title(TrainPick::ClassFile.title())
             .add_filter("Class list (JSON)", &["json"]),
         DialogPurpose::Train(pick) => dialog.set_title(pick.title()),
-        DialogPurpose::Save(kind @ (SaveKind::Image | SaveKind::Grid)) => dialog
+        DialogPurpose::Save(
+            kind @ (SaveKind::Image
+            | SaveKind::Grid
+            | SaveKind::EditedPhoto
+            | SaveKind::EditedPhotoFullSize),
+        ) => dialog
             .set_title(kind.title())
             .set_file_name(kind.default_file_name())
             .add_filter("PNG image", &["png"])
@@ -60,6 +90,9 @@ pub fn start_dialog(purpose: DialogPurpose, state: &AppState, res: &mut Resource
             let path = match purpose {
                 DialogPurpose::Open
                 | DialogPurpose::OpenPhoto
+                | DialogPurpose::StylePhoto
+                | DialogPurpose::ImportStyle
+                | DialogPurpose::EditPhoto
                 | DialogPurpose::Train(TrainPick::ClassFile) => dialog.pick_file(),
                 DialogPurpose::Train(_) => dialog.pick_folder(),
                 DialogPurpose::Save(_) => dialog.save_file(),
@@ -97,10 +130,21 @@ pub fn poll_dialog(res: &mut Resources) -> Option<Command> {
     Some(match purpose {
         DialogPurpose::Open => Command::Open(Some(path)),
         DialogPurpose::OpenPhoto => Command::OpenPhoto(Some(path)),
+        DialogPurpose::StylePhoto => Command::StyleFromPhoto(Some(path)),
+        DialogPurpose::ImportStyle => Command::ImportStyle(Some(path)),
+        DialogPurpose::EditPhoto => Command::EditPhoto(Some(path)),
         DialogPurpose::Train(pick) => Command::Train(TrainCommand::Picked(pick, path)),
         // The native save dialog has already asked before choosing an existing file (rfd's
         // portal, zenity --confirm-overwrite, Windows and macOS dialogs all do). A name typed
-        // without an extension gets ".png", a name the dialog did not ask about.
+        // without an extension gets ".png" (a style file its suffix), a name the dialog did not
+        // ask about.
+        DialogPurpose::Save(kind @ SaveKind::Style(_)) if path.extension().is_none() => {
+            Command::Save {
+                kind,
+                path: Some(with_style_suffix(path)),
+                overwrite: false,
+            }
+        }
         DialogPurpose::Save(kind) if path.extension().is_none() => Command::Save {
             kind,
             path: Some(path.with_extension("png")),
@@ -146,8 +190,9 @@ pub fn open_layout(path: &Path, state: &mut AppState, res: &mut Resources) {
             res.doc.source = Some(path.to_path_buf());
             state.last_open_dir = path.parent().map(Path::to_path_buf);
             res.messages.error = None;
+            let stopped = res.end_edit();
             res.messages
-                .show_notice(format!("Opened {}", path.display()));
+                .show_notice(format!("Opened {}{stopped}", path.display()));
         }
         Err(e) => res
             .messages
@@ -179,9 +224,9 @@ pub fn grid_cells(state: &AppState, res: &Resources) -> Option<Vec<GridCell>> {
                 caption.push(p.meta.architecture_line());
             }
             caption.push(format!(
-                "{} · seed {}",
+                "{} · {}",
                 latency_text(result.latency_ms),
-                result.key.seed
+                res.model_style(state, id).caption()
             ));
             Some(GridCell {
                 image: result.image.clone(),
@@ -198,6 +243,14 @@ pub fn ready_to_save(kind: SaveKind, state: &AppState, res: &mut Resources) -> b
         SaveKind::LayoutIds | SaveKind::LayoutColors => true,
         SaveKind::Image => res.has_image(state),
         SaveKind::Grid => grid_cells(state, res).is_some(),
+        SaveKind::Style(index) => index < state.saved_styles.len(),
+        SaveKind::EditedPhoto | SaveKind::EditedPhotoFullSize => {
+            if let Some(reason) = res.edit_not_exportable() {
+                res.messages.show_error("Nothing to export yet", reason);
+                return false;
+            }
+            true
+        }
     };
     if !ready {
         report_nothing_to_export(kind, res);
@@ -216,7 +269,8 @@ fn report_nothing_to_export(kind: SaveKind, res: &mut Resources) {
     res.messages.show_error("Nothing to export yet", message);
 }
 
-/// Writes a file. An existing file is only replaced with `overwrite` (after the user agreed);
+/// Writes a layout, the image or the grid (the other kinds are written by `super::style` and
+/// `super::edit`). An existing file is only replaced with `overwrite` (after the user agreed);
 /// otherwise the user is asked.
 pub fn save_file(
     kind: SaveKind,
@@ -255,6 +309,7 @@ pub fn save_file(
             Some(cells) => save_image(&path, &compare_grid(&cells), overwrite),
             None => return report_nothing_to_export(kind, res),
         },
+        SaveKind::Style(_) | SaveKind::EditedPhoto | SaveKind::EditedPhotoFullSize => return,
     };
     match result {
         Ok(()) => {
@@ -266,5 +321,15 @@ pub fn save_file(
         Err(e) => res
             .messages
             .show_error(format!("{} failed", kind.title()), e.to_string()),
+    }
+}
+
+/// A style file's name for a save dialog's answer typed without the suffix.
+pub fn with_style_suffix(path: PathBuf) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name {
+        Some(n) if n.ends_with(".json") => path,
+        Some(n) => path.with_file_name(format!("{n}{STYLE_FILE_SUFFIX}")),
+        None => path,
     }
 }

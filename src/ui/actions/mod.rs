@@ -1,10 +1,12 @@
 //! The actions layer: carries out the views' commands on the state and the resources, after the
 //! UI pass, and takes in what helper threads reported (worker events, dialogs, jobs, the
 //! trainer). No drawing here, and nothing from the views.
+mod edit;
 mod files;
 mod models;
 mod paint;
 mod photo;
+mod style;
 mod training;
 mod viewport;
 
@@ -12,8 +14,8 @@ pub use files::{grid_cells, poll_dialog, start_dialog};
 pub use models::{keep_active_model_usable, schedule_renders, set_active_model};
 pub use photo::{class_mismatch, fit_to_canvas};
 
-use crate::ui::resources::{DialogPurpose, Resources};
-use crate::ui::state::{AppState, CanvasViewport, Command, draw_seed};
+use crate::ui::resources::{DialogPurpose, PhotoPurpose, Resources};
+use crate::ui::state::{AppState, CanvasViewport, Command, SaveKind};
 
 /// Carries out one command.
 pub fn apply(
@@ -35,17 +37,30 @@ pub fn apply(
         Command::Undo => paint::undo(&mut res.doc, false),
         Command::Redo => paint::undo(&mut res.doc, true),
         Command::Clear => paint::clear(&mut res.doc),
-        Command::NewScene => paint::new_scene(&mut res.doc),
+        Command::NewScene => {
+            paint::new_scene(&mut res.doc);
+            let stopped = res.end_edit();
+            if !stopped.is_empty() {
+                res.messages.show_notice(format!("New scene{stopped}"));
+            }
+        }
 
         Command::SetView(view) => state.view = view,
         Command::SetActiveModel(id) => models::set_active_model(state, res, &id),
         Command::ToggleCompare(id) => models::toggle_compare(state, res, id),
-        Command::NewStyle => {
-            if !state.seed_locked {
-                state.seed = draw_seed(state.seed);
-            }
+        Command::NewStyle => style::new_style(state, res),
+        Command::SetSeed(seed) => style::set_seed(state, res, seed),
+        Command::StyleFromPhoto(None) => {
+            files::start_dialog(DialogPurpose::StylePhoto, state, res);
         }
-        Command::SetSeed(seed) => state.seed = seed,
+        Command::StyleFromPhoto(Some(path)) => style::style_from_photo(&path, state, res),
+        Command::SaveStyle(name) => style::save_style(&name, state, res),
+        Command::ApplyStyle(index) => style::apply_style(index, state, res),
+        Command::DeleteStyle(index) => style::delete_style(index, state, res),
+        Command::ImportStyle(None) => files::start_dialog(DialogPurpose::ImportStyle, state, res),
+        Command::ImportStyle(Some(path)) => {
+            style::import_style(&path, state, res);
+        }
         Command::SetSeedLocked(locked) => state.seed_locked = locked,
         Command::SetLivePreview(live) => state.live_preview = live,
 
@@ -61,7 +76,17 @@ pub fn apply(
             }
         }
         Command::OpenPhoto(None) => files::start_dialog(DialogPurpose::OpenPhoto, state, res),
-        Command::OpenPhoto(Some(path)) => photo::start_photo_job(&path, state, res),
+        Command::OpenPhoto(Some(path)) => {
+            photo::start_photo_job(&path, PhotoPurpose::Layout, state, res);
+        }
+        Command::EditPhoto(None) => files::start_dialog(DialogPurpose::EditPhoto, state, res),
+        Command::EditPhoto(Some(path)) => {
+            if res.doc.stroke.is_none() && edit::can_edit(&path, state, res) {
+                photo::start_photo_job(&path, PhotoPurpose::Edit, state, res);
+            }
+        }
+        Command::StopEditing => edit::stop_editing(res, ""),
+        Command::SetEditView(view) => state.edit_view = view,
         Command::RescanModels => models::rescan(res),
         Command::Train(command) => training::apply_train_command(command, state, res),
         Command::Save {
@@ -75,18 +100,35 @@ pub fn apply(
             kind,
             path: Some(path),
             overwrite,
-        } => files::save_file(kind, path, overwrite, state, res),
+        } => save(kind, path, overwrite, state, res),
         Command::ConfirmOverwrite(replace) => {
             if let Some(question) = res.overwrite.take()
                 && replace
             {
-                files::save_file(question.kind, question.path, true, state, res);
+                save(question.kind, question.path, true, state, res);
             }
         }
         Command::DismissError => res.messages.error = None,
         Command::ShowModelsWindow(show) => state.show_models_window = show,
         Command::ShowShortcutsWindow(show) => state.show_shortcuts_window = show,
         Command::Quit => res.quit_requested = true,
+    }
+}
+
+/// Writes a file of `kind` (see [`Command::Save`]).
+fn save(
+    kind: SaveKind,
+    path: std::path::PathBuf,
+    overwrite: bool,
+    state: &mut AppState,
+    res: &mut Resources,
+) {
+    match kind {
+        SaveKind::Style(index) => style::export_style(index, path, overwrite, state, res),
+        SaveKind::EditedPhoto | SaveKind::EditedPhotoFullSize => {
+            edit::export_edited(kind, path, overwrite, state, res);
+        }
+        _ => files::save_file(kind, path, overwrite, state, res),
     }
 }
 
@@ -103,20 +145,36 @@ pub struct Polled {
 }
 
 /// Takes in what the helper threads reported since the last frame: the worker's events (the
-/// active model is replaced if it failed), the photo segmentation, the trainer (a trained
-/// model joins the list), a file dialog's answer.
+/// active model is replaced if it failed), the photo segmentation, a photo's style, a
+/// full-size export, the trainer (a trained model joins the list), a file dialog's answer.
 pub fn poll(state: &mut AppState, res: &mut Resources) -> Polled {
     models::poll_worker(state, res);
     let mut polled = Polled {
         changed: photo::poll_photo_job(state, res),
         ..Polled::default()
     };
+    polled.changed |= style::poll_style_job(state, res);
+    polled.changed |= edit::poll_export_job(state, res);
     let update = training::poll_training(&mut res.training);
     polled.changed |= update.changed;
     if let Some((path, base)) = update.exported {
         models::model_trained(state, res, &path, base);
     }
     polled.commands.extend(files::poll_dialog(res));
-    polled.waiting = res.photo_job.is_some() || res.training.checking() || res.dialog.is_some();
+    polled.waiting = res.photo_job.is_some()
+        || res.styles.job.is_some()
+        || res.export_job.is_some()
+        || res.training.checking()
+        || res.dialog.is_some();
     polled
+}
+
+/// After the commands of a frame: styles that models on screen still need, the renders that
+/// are due, the photo being edited brought up to date, and a kept style's preview when the
+/// worker is idle.
+pub fn update(state: &AppState, res: &mut Resources) {
+    style::schedule_style_jobs(state, res);
+    schedule_renders(state, res);
+    edit::refresh(state, res);
+    style::schedule_previews(state, res);
 }

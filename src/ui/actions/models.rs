@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::ui::resources::{Resources, choose_active};
+use crate::ui::resources::{ModelStyle, Resources, choose_active};
 use crate::ui::state::{AppState, MAX_COMPARE, View};
 
 /// During a stroke, renders go out at most this often (the worker drops stale ones anyway).
@@ -115,13 +115,18 @@ pub fn poll_worker(state: &mut AppState, res: &mut Resources) -> bool {
     changed
 }
 
-/// Sends the current layout and seed to every model on screen whose image is out of date.
+/// Sends the current layout and style to every model on screen whose image is out of date.
 /// While a stroke is in progress, only to models that are idle (live preview); the final state
 /// always goes out when the stroke ends.
 pub fn schedule_renders(state: &AppState, res: &mut Resources) {
-    let key = res.render_key(state);
     let stroking = res.doc.stroke.is_some();
     for id in state.visible_models() {
+        let style = res.model_style(state, &id);
+        if style == ModelStyle::Waiting {
+            // Its style encoder is taking the photo's style: render once it has.
+            continue;
+        }
+        let key = res.render_key_for(state, &id);
         let Some(generator) = res.models.get(&id) else {
             continue;
         };
@@ -137,6 +142,7 @@ pub fn schedule_renders(state: &AppState, res: &mut Resources) {
         {
             continue;
         }
-        res.models.submit(&id, key, &res.doc.labels);
+        res.models
+            .submit(&id, key, &res.doc.labels, style.to_style());
     }
 }

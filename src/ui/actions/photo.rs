@@ -1,5 +1,5 @@
-//! "Open photo as layout": a segmenter package turns a photo into a label map on a helper
-//! thread; the result replaces the canvas as one undo step.
+//! "Open photo as layout" (and the first step of "Edit a photo…"): a segmenter package turns a
+//! photo into a label map on a helper thread; the result replaces the canvas as one undo step.
 
 use std::path::Path;
 use std::sync::mpsc::{TryRecvError, channel};
@@ -7,9 +7,10 @@ use std::sync::mpsc::{TryRecvError, channel};
 use crate::canvas::LabelMap;
 use crate::inference::{ProviderPreference, Segmenter, read_photo};
 use crate::models::{ClassInfo, ModelMeta, ModelPackage};
-use crate::ui::resources::{PhotoJob, Resources};
+use crate::ui::resources::{PhotoJob, PhotoPurpose, Resources, SegmentedPhoto};
 use crate::ui::state::AppState;
 
+use super::edit::photo_segmented;
 use super::files::file_name;
 
 /// Why the segmenter's labels cannot be painted with the canvas's classes, if so.
@@ -72,7 +73,7 @@ pub fn class_mismatch(
 }
 
 /// Starts segmenting `photo` with the default segmenter, or explains why it cannot.
-pub fn start_photo_job(path: &Path, state: &AppState, res: &mut Resources) {
+pub fn start_photo_job(path: &Path, purpose: PhotoPurpose, state: &AppState, res: &mut Resources) {
     if res.photo_job.is_some() {
         return;
     }
@@ -120,13 +121,14 @@ pub fn start_photo_job(path: &Path, state: &AppState, res: &mut Resources) {
     let spawned = std::thread::Builder::new()
         .name("segment-photo".into())
         .spawn(move || {
-            let _ = tx.send(segment(&job_package, &photo, pref));
+            let _ = tx.send(segment(&job_package, &photo, pref, purpose));
         });
     match spawned {
         Ok(_) => {
             res.photo_job = Some(PhotoJob {
                 photo: path.to_path_buf(),
                 segmenter: package.meta.id.clone(),
+                purpose,
                 rx,
             });
             res.messages.show_notice(format!(
@@ -145,10 +147,15 @@ fn segment(
     package: &ModelPackage,
     photo: &Path,
     pref: ProviderPreference,
-) -> Result<LabelMap, String> {
+    purpose: PhotoPurpose,
+) -> Result<SegmentedPhoto, String> {
     let image = read_photo(photo).map_err(|e| e.to_string())?;
     let mut segmenter = Segmenter::load(package, pref).map_err(|e| e.to_string())?;
-    segmenter.segment(&image).map_err(|e| e.to_string())
+    let labels = segmenter.segment(&image).map_err(|e| e.to_string())?;
+    Ok(SegmentedPhoto {
+        labels,
+        photo: (purpose == PhotoPurpose::Edit).then_some(image),
+    })
 }
 
 /// Puts a finished segmentation into the canvas (one undo step). True when something changed.
@@ -164,9 +171,12 @@ pub fn poll_photo_job(state: &mut AppState, res: &mut Resources) -> bool {
     let Some(job) = res.photo_job.take() else {
         return false;
     };
-    let title = || format!("Could not segment {}", file_name(&job.photo));
-    let map = match result {
-        Ok(map) => map,
+    let title = || match job.purpose {
+        PhotoPurpose::Layout => format!("Could not segment {}", file_name(&job.photo)),
+        PhotoPurpose::Edit => format!("Cannot edit {}", file_name(&job.photo)),
+    };
+    let segmented = match result {
+        Ok(segmented) => segmented,
         Err(e) => {
             res.messages.show_error(title(), e);
             return true;
@@ -180,12 +190,24 @@ pub fn poll_photo_job(state: &mut AppState, res: &mut Resources) -> bool {
         return true;
     }
     let (w, h) = (res.doc.labels.width(), res.doc.labels.height());
-    res.doc.replace_labels(fit_to_canvas(&map, w, h));
+    let before = res.doc.labels.clone();
+    res.doc
+        .replace_labels(fit_to_canvas(&segmented.labels, w, h));
     res.doc.source = None;
     state.last_open_dir = job.photo.parent().map(Path::to_path_buf);
     res.messages.error = None;
+    if job.purpose == PhotoPurpose::Edit {
+        match segmented.photo {
+            Some(photo) => photo_segmented(&job.photo, photo, before, state, res),
+            None => res
+                .messages
+                .show_error(title(), "the segmentation returned no photo; try again"),
+        }
+        return true;
+    }
+    let stopped = res.end_edit();
     res.messages.show_notice(format!(
-        "Layout from {} by {} (Undo restores the painting)",
+        "Layout from {} by {} (Undo restores the painting){stopped}",
         file_name(&job.photo),
         job.segmenter
     ));

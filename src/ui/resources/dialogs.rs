@@ -11,6 +11,12 @@ pub enum DialogPurpose {
     Open,
     /// A photo to segment into the canvas.
     OpenPhoto,
+    /// A photo whose style to take.
+    StylePhoto,
+    /// A style file to add to the style strip.
+    ImportStyle,
+    /// A photo to edit.
+    EditPhoto,
     Save(SaveKind),
     /// A folder or file for the Train tab.
     Train(TrainPick),

@@ -2,7 +2,7 @@
 //! per generator its one load state and its latest image. Whether a model can be used is derived
 //! from these two facts alone: its package (registry) and its session (`LoadState`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,15 +12,44 @@ use crate::inference::{
     InferenceWorker, ProviderPreference, ProviderReport, RenderRequest, RuntimeInfo, WorkerEvent,
 };
 use crate::models::{ModelKind, ModelPackage, ModelRegistry, PackageStatus, RegistryEntry};
+use crate::style::Style;
+
+/// Style previews are kept this wide (pixels): they show as small cards.
+pub const PREVIEW_WIDTH: u32 = 128;
+/// The requests remembered per generator (latest-wins leaves at most two unanswered).
+const REMEMBERED_REQUESTS: usize = 16;
 
 /// Asks the GUI for a new frame (from any thread): installed by the app once it has a window.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// Which edit and seed a render was made for.
+/// Which edit and style a render was made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderKey {
     pub version: u64,
     pub seed: u64,
+    /// 0 when z is the seed's noise; else the revision of the chosen style whose vector it is
+    /// (`StyleRuntime::revision`).
+    pub style: u64,
+}
+
+/// What a request to the worker is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderPurpose {
+    /// The image on screen, for this layout and style.
+    Main(RenderKey),
+    /// A kept style's preview of the layout at `version` (`style`: the style's fingerprint).
+    Preview { style: u64, version: u64 },
+}
+
+/// A kept style's picture of the layout, small.
+#[derive(Debug, Clone)]
+pub struct StylePreview {
+    /// The layout version it shows.
+    pub version: u64,
+    /// `None` when the render failed (not tried again for this layout).
+    pub image: Option<image::RgbaImage>,
+    /// Counts the previews delivered (textures showing an older one are stale).
+    pub revision: u64,
 }
 
 /// A generator's session: the single record of whether it can run.
@@ -80,6 +109,12 @@ pub struct GeneratorState {
     pub submitted_at: Option<Instant>,
     /// Key and message of the last failed render (cleared by a good one).
     pub error: Option<(RenderKey, String)>,
+    /// The latest request of any kind not answered yet (its id).
+    pub awaiting: Option<u64>,
+    /// Recent requests by id (the worker reports the id as the `generation`).
+    requests: VecDeque<(u64, RenderPurpose)>,
+    /// Kept styles' previews, by style fingerprint.
+    pub previews: HashMap<u64, StylePreview>,
 }
 
 impl GeneratorState {
@@ -90,7 +125,32 @@ impl GeneratorState {
             submitted: None,
             submitted_at: None,
             error: None,
+            awaiting: None,
+            requests: VecDeque::new(),
+            previews: HashMap::new(),
         }
+    }
+
+    /// Nothing is asked of the worker for this generator: a preview may go out.
+    pub fn is_idle(&self) -> bool {
+        self.awaiting.is_none()
+    }
+
+    fn remember(&mut self, id: u64, purpose: RenderPurpose) {
+        if self.requests.len() >= REMEMBERED_REQUESTS {
+            self.requests.pop_front();
+        }
+        self.requests.push_back((id, purpose));
+        self.awaiting = Some(id);
+    }
+
+    /// What request `id` was for (and it is answered).
+    fn answered(&mut self, id: u64) -> Option<RenderPurpose> {
+        if self.awaiting == Some(id) {
+            self.awaiting = None;
+        }
+        let at = self.requests.iter().position(|(r, _)| *r == id)?;
+        self.requests.remove(at).map(|(_, p)| p)
     }
 
     /// A request is out whose answer has not arrived.
@@ -131,6 +191,10 @@ pub struct Models {
     worker: Option<InferenceWorker>,
     generators: HashMap<String, GeneratorState>,
     waker: Option<Waker>,
+    /// The id of the last request sent to the worker (as its `generation`).
+    last_request: u64,
+    /// Counts the style previews delivered.
+    preview_revision: u64,
 }
 
 impl Models {
@@ -156,6 +220,8 @@ impl Models {
             worker: None,
             generators,
             waker: None,
+            last_request: 0,
+            preview_revision: 0,
         }
     }
 
@@ -263,23 +329,69 @@ impl Models {
             .map_or_else(|| id.to_string(), |p| p.meta.name.clone())
     }
 
-    /// Sends `labels` to the worker for `id` (latest-wins: replaces a queued one).
-    pub fn submit(&mut self, id: &str, key: RenderKey, labels: &LabelMap) {
-        let Some(worker) = &self.worker else { return };
+    /// Sends `labels` to the worker for `id` with `style` (`None`: the key's seed), for the
+    /// image on screen (latest-wins: replaces a queued request).
+    pub fn submit(&mut self, id: &str, key: RenderKey, labels: &LabelMap, style: Option<Style>) {
+        if self.send(id, RenderPurpose::Main(key), labels, key.seed, style)
+            && let Some(generator) = self.generators.get_mut(id)
+        {
+            generator.submitted = Some(key);
+            generator.submitted_at = Some(Instant::now());
+        }
+    }
+
+    /// Sends a kept style's preview of `labels` (layout `version`) for `id`. Only when the
+    /// generator is idle: a preview never waits in front of the image on screen, and the next
+    /// request for the screen replaces it in the worker's queue.
+    pub fn submit_preview(
+        &mut self,
+        id: &str,
+        fingerprint: u64,
+        version: u64,
+        labels: &LabelMap,
+        style: Style,
+    ) -> bool {
+        if !self.get(id).is_some_and(GeneratorState::is_idle) {
+            return false;
+        }
+        let seed = style.seed().unwrap_or(0);
+        let purpose = RenderPurpose::Preview {
+            style: fingerprint,
+            version,
+        };
+        self.send(id, purpose, labels, seed, Some(style))
+    }
+
+    fn send(
+        &mut self,
+        id: &str,
+        purpose: RenderPurpose,
+        labels: &LabelMap,
+        seed: u64,
+        style: Option<Style>,
+    ) -> bool {
+        let Some(worker) = &self.worker else {
+            return false;
+        };
         let Some(generator) = self.generators.get_mut(id) else {
-            return;
+            return false;
         };
         if generator.load.is_failed() {
-            return;
+            return false;
         }
-        worker.submit(RenderRequest {
+        self.last_request += 1;
+        let request = RenderRequest {
             model_id: id.to_string(),
             labels: Arc::new(labels.clone()),
-            seed: key.seed,
-            generation: key.version,
-        });
-        generator.submitted = Some(key);
-        generator.submitted_at = Some(Instant::now());
+            seed,
+            generation: self.last_request,
+        };
+        match style {
+            Some(style) => worker.submit_with_style(request, style),
+            None => worker.submit(request),
+        }
+        generator.remember(self.last_request, purpose);
+        true
     }
 
     /// The next event of the worker, without waiting.
@@ -322,44 +434,66 @@ impl Models {
                     .or_insert_with(|| GeneratorState::new(LoadState::Loading));
                 generator.load = LoadState::Failed(error);
                 generator.submitted = None;
+                generator.awaiting = None;
             }
             WorkerEvent::Rendered {
                 model_id,
                 generation,
-                seed,
                 image,
                 latency_ms,
+                ..
             } => {
                 let Some(generator) = self.generators.get_mut(&model_id) else {
                     return;
                 };
-                let revision = generator.result.as_ref().map_or(1, |r| r.revision + 1);
-                generator.result = Some(RenderResult {
-                    image,
-                    key: RenderKey {
-                        version: generation,
-                        seed,
-                    },
-                    latency_ms,
-                    revision,
-                });
-                generator.error = None;
+                match generator.answered(generation) {
+                    Some(RenderPurpose::Main(key)) => {
+                        let revision = generator.result.as_ref().map_or(1, |r| r.revision + 1);
+                        generator.result = Some(RenderResult {
+                            image,
+                            key,
+                            latency_ms,
+                            revision,
+                        });
+                        generator.error = None;
+                    }
+                    Some(RenderPurpose::Preview { style, version }) => {
+                        self.preview_revision += 1;
+                        generator.previews.insert(
+                            style,
+                            StylePreview {
+                                version,
+                                image: Some(small(&image)),
+                                revision: self.preview_revision,
+                            },
+                        );
+                    }
+                    None => tracing::debug!("{model_id}: an image for a forgotten request"),
+                }
             }
             WorkerEvent::RenderFailed {
                 model_id,
                 generation,
                 error,
             } => {
-                if let Some(generator) = self.generators.get_mut(&model_id) {
-                    // The seed of a failed request is not reported: the submitted one is it.
-                    let seed = generator.submitted.map_or(0, |k| k.seed);
-                    generator.error = Some((
-                        RenderKey {
-                            version: generation,
-                            seed,
-                        },
-                        error,
-                    ));
+                let Some(generator) = self.generators.get_mut(&model_id) else {
+                    return;
+                };
+                match generator.answered(generation) {
+                    Some(RenderPurpose::Main(key)) => generator.error = Some((key, error)),
+                    Some(RenderPurpose::Preview { style, version }) => {
+                        tracing::warn!("{model_id}: style preview failed: {error}");
+                        self.preview_revision += 1;
+                        generator.previews.insert(
+                            style,
+                            StylePreview {
+                                version,
+                                image: None,
+                                revision: self.preview_revision,
+                            },
+                        );
+                    }
+                    None => tracing::debug!("{model_id}: a failure of a forgotten request"),
                 }
             }
         }
@@ -452,4 +586,19 @@ impl Models {
             }
         }
     }
+}
+
+/// A preview at most [`PREVIEW_WIDTH`] wide.
+fn small(image: &image::RgbaImage) -> image::RgbaImage {
+    let (w, h) = image.dimensions();
+    if w <= PREVIEW_WIDTH || w == 0 {
+        return image.clone();
+    }
+    let height = ((u64::from(h) * u64::from(PREVIEW_WIDTH)) / u64::from(w)).max(1) as u32;
+    image::imageops::resize(
+        image,
+        PREVIEW_WIDTH,
+        height,
+        image::imageops::FilterType::Triangle,
+    )
 }

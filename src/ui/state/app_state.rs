@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::canvas::Tool;
+use crate::style::SavedStyle;
 use crate::training::TrainSettings;
+
+use super::style::{EditView, StyleChoice, lenient, lenient_list};
 
 /// Brush diameters the size controls allow, in label-map pixels.
 pub const BRUSH_SIZES: std::ops::RangeInclusive<f32> = 1.0..=96.0;
@@ -53,6 +56,15 @@ pub struct AppState {
     pub seed: u64,
     /// When locked, "New style" keeps the seed.
     pub seed_locked: bool,
+    /// What z is made of: the seed's noise, a photo's style, or a kept vector style.
+    #[serde(deserialize_with = "lenient")]
+    pub style: StyleChoice,
+    /// The styles kept in the style strip, in the order they were saved.
+    #[serde(deserialize_with = "lenient_list")]
+    pub saved_styles: Vec<SavedStyle>,
+    /// What the result shows while a photo is edited.
+    #[serde(deserialize_with = "lenient")]
+    pub edit_view: EditView,
     /// Id of the model the canvas paints for.
     pub active_model: Option<String>,
     /// Ids of the models in the compare view, in display order.
@@ -80,6 +92,9 @@ impl Default for AppState {
             active_class: 0,
             seed: 0,
             seed_locked: false,
+            style: StyleChoice::Seed,
+            saved_styles: Vec::new(),
+            edit_view: EditView::Edited,
             active_model: None,
             compare_models: Vec::new(),
             zoom: 2.0,

@@ -7,6 +7,7 @@ use crate::canvas::Tool;
 use crate::training::TrainSettings;
 
 use super::app_state::View;
+use super::style::EditView;
 
 /// A canvas position in label-map pixels (pixel (x, y) covers [x, x+1) x [y, y+1)).
 pub type MapPos = (f32, f32);
@@ -22,6 +23,12 @@ pub enum SaveKind {
     Image,
     /// The compare view's images side by side with captions.
     Grid,
+    /// The kept style at this index of the style strip, as a style file.
+    Style(usize),
+    /// The photo being edited, at the model's size.
+    EditedPhoto,
+    /// The photo being edited, at its own size (the generated part upscaled inside the mask).
+    EditedPhotoFullSize,
 }
 
 impl SaveKind {
@@ -31,6 +38,9 @@ impl SaveKind {
             SaveKind::LayoutColors => "Save colour layout",
             SaveKind::Image => "Export image",
             SaveKind::Grid => "Export comparison grid",
+            SaveKind::Style(_) => "Export style",
+            SaveKind::EditedPhoto => "Export edited photo",
+            SaveKind::EditedPhotoFullSize => "Export edited photo at full size",
         }
     }
 
@@ -41,6 +51,9 @@ impl SaveKind {
             SaveKind::LayoutColors => "layout-colours.png",
             SaveKind::Image => "scene.png",
             SaveKind::Grid => "comparison.png",
+            SaveKind::Style(_) => "style.scenebrush-style.json",
+            SaveKind::EditedPhoto => "edited-photo.png",
+            SaveKind::EditedPhotoFullSize => "edited-photo-full-size.png",
         }
     }
 
@@ -50,6 +63,8 @@ impl SaveKind {
             SaveKind::LayoutIds | SaveKind::LayoutColors => "Saved layout",
             SaveKind::Image => "Exported image",
             SaveKind::Grid => "Exported comparison grid",
+            SaveKind::Style(_) => "Exported style",
+            SaveKind::EditedPhoto | SaveKind::EditedPhotoFullSize => "Exported edited photo",
         }
     }
 }
@@ -94,8 +109,22 @@ pub enum Command {
     SetActiveModel(String),
     /// Adds a model to the compare view, or removes it.
     ToggleCompare(String),
+    /// A new seed (unless locked), and back to the seed's noise.
     NewStyle,
+    /// This seed, and back to the seed's noise.
     SetSeed(u64),
+    /// Takes the style of a photo (PNG or JPEG) with the style encoders of the models on screen;
+    /// a style file given here is imported. `None` asks with a file dialog.
+    StyleFromPhoto(Option<PathBuf>),
+    /// Keeps the current style in the style strip under this name.
+    SaveStyle(String),
+    /// Makes the kept style at this index the current one.
+    ApplyStyle(usize),
+    /// Removes the kept style at this index.
+    DeleteStyle(usize),
+    /// Adds a style file (`*.scenebrush-style.json`) to the style strip; `None` asks with a file
+    /// dialog.
+    ImportStyle(Option<PathBuf>),
     SetSeedLocked(bool),
     SetLivePreview(bool),
 
@@ -114,6 +143,14 @@ pub enum Command {
     Open(Option<PathBuf>),
     /// Segments a photo into the canvas (one undo step); `None` asks with a file dialog.
     OpenPhoto(Option<PathBuf>),
+    /// Edits a photo: its layout (segmented) replaces the canvas (one undo step), its style
+    /// becomes the current one, and the result shows the photo with the generated image blended
+    /// in only where the layout is changed. `None` asks with a file dialog.
+    EditPhoto(Option<PathBuf>),
+    /// Leaves photo editing (the layout stays in the canvas).
+    StopEditing,
+    /// What the result shows while a photo is edited.
+    SetEditView(EditView),
     /// Scans the model folders again and adds new packages.
     RescanModels,
     Train(TrainCommand),

@@ -6,8 +6,9 @@ use crate::ui::resources::Resources;
 use crate::ui::state::{AppState, Command, MAX_COMPARE, SaveKind};
 
 use super::memory::ViewMemory;
-use super::results::{result_card_ui, seed_ui};
+use super::results::result_card_ui;
 use super::shortcuts;
+use super::style::style_ui;
 
 /// Room for the three caption lines under each image.
 const CAPTION_HEIGHT: f32 = 74.0;
@@ -16,7 +17,7 @@ pub fn compare_ui(
     ui: &mut Ui,
     state: &AppState,
     res: &Resources,
-    memory: &ViewMemory,
+    memory: &mut ViewMemory,
     commands: &mut Vec<Command>,
 ) {
     ui.label(RichText::new("COMPARE MODELS").small().strong().weak());
@@ -37,9 +38,7 @@ pub fn compare_ui(
         }
     });
     ui.add_space(4.0);
-    ui.horizontal(|ui| {
-        seed_ui(ui, state, commands);
-    });
+    style_ui(ui, state, res, memory, commands);
     ui.horizontal(|ui| {
         let ready = res.compare_ready(state);
         if ui
@@ -67,7 +66,6 @@ pub fn compare_ui(
     if ids.is_empty() {
         return;
     }
-    let key = res.render_key(state);
     let gap = 10.0;
     let aspect = res.doc.labels.width() as f32 / res.doc.labels.height().max(1) as f32;
     let (columns, width) = grid_fit(ids.len(), ui.available_size(), aspect, gap);
@@ -84,7 +82,7 @@ pub fn compare_ui(
                         ui.allocate_ui(vec2(width, 0.0), |ui| {
                             ui.vertical(|ui| {
                                 ui.set_width(width);
-                                result_card_ui(ui, res, memory, id, key, width);
+                                result_card_ui(ui, state, res, memory, id, width);
                             });
                         });
                     }

@@ -16,6 +16,25 @@ pub struct ViewMemory {
     pub sample: Option<SampleTexture>,
     /// The loss plot's bounds in the last frame: (min, max) of (step, loss).
     pub plot_bounds: Option<([f64; 2], [f64; 2])>,
+    /// Photo thumbnails of styles, by style fingerprint.
+    pub style_thumbnails: HashMap<u64, egui::TextureHandle>,
+    /// Kept styles' previews, by (model id, style fingerprint).
+    pub style_previews: HashMap<(String, u64), ResultTexture>,
+    /// The photo being edited: original, edited and mask.
+    pub edit: Option<EditTextures>,
+    /// Where the results were drawn in the last frame (a photo dropped there gives the style).
+    pub results_rect: Option<egui::Rect>,
+    /// The name being typed for "Save style…" (`None`: no name asked).
+    pub style_name: Option<String>,
+}
+
+/// The photo being edited as textures, and which session and revision they show.
+pub struct EditTextures {
+    pub session: u64,
+    pub revision: u64,
+    pub original: egui::TextureHandle,
+    pub edited: egui::TextureHandle,
+    pub mask: egui::TextureHandle,
 }
 
 /// The canvas: its texture and the pointer on it.

@@ -52,6 +52,26 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &mu
             ) {
                 commands.push(Command::OpenPhoto(None));
             }
+            if item(
+                ui,
+                "Edit a photo…",
+                None,
+                res.dialog.is_none() && res.photo_job.is_none() && state.active_model.is_some(),
+            ) {
+                commands.push(Command::EditPhoto(None));
+            }
+            if res.edit.is_some() {
+                let ready = res.edit_not_exportable().is_none();
+                if item(ui, "Export edited photo…", None, ready) {
+                    commands.push(save(SaveKind::EditedPhoto));
+                }
+                if item(ui, "Export edited photo at its own size…", None, ready) {
+                    commands.push(save(SaveKind::EditedPhotoFullSize));
+                }
+                if item(ui, "Stop editing the photo", None, true) {
+                    commands.push(Command::StopEditing);
+                }
+            }
             ui.separator();
             if item(ui, "Save layout (class ids)…", Some(&shortcuts::SAVE), true) {
                 commands.push(save(SaveKind::LayoutIds));
@@ -103,13 +123,21 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &mu
                 commands.push(Command::Clear);
             }
             ui.separator();
+            if item(ui, "New style", Some(&shortcuts::NEW_STYLE), true) {
+                commands.push(Command::NewStyle);
+            }
             if item(
                 ui,
-                "New style",
-                Some(&shortcuts::NEW_STYLE),
-                !state.seed_locked,
+                "Style from photo…",
+                None,
+                res.dialog.is_none()
+                    && res.styles.job.is_none()
+                    && res.no_encoder_reason(state).is_none(),
             ) {
-                commands.push(Command::NewStyle);
+                commands.push(Command::StyleFromPhoto(None));
+            }
+            if item(ui, "Import style…", None, res.dialog.is_none()) {
+                commands.push(Command::ImportStyle(None));
             }
         });
         ui.menu_button("View", |ui| {

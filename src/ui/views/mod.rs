@@ -4,20 +4,24 @@
 //! function; [`frame_ui`] lays them out.
 mod canvas;
 mod compare;
+mod edit;
 mod memory;
 mod menu;
 mod palette;
 mod results;
 mod shortcuts;
 mod status_bar;
+mod style;
 mod textures;
 mod toolbar;
 mod train_tab;
 mod windows;
 
 pub use canvas::CANVAS_LABEL;
-pub use memory::{CanvasMemory, ResultTexture, SampleTexture, ViewMemory};
+pub use edit::{EXPORT_EDITED, EXPORT_FULL_SIZE, STOP_EDITING};
+pub use memory::{CanvasMemory, EditTextures, ResultTexture, SampleTexture, ViewMemory};
 pub use shortcuts::dropped_files_ui;
+pub use style::{SAVE_STYLE, STYLE_FROM_PHOTO};
 pub use textures::sync_textures;
 pub use train_tab::training_summary;
 
@@ -64,6 +68,10 @@ pub fn frame_ui(
     } else {
         paint_panels_ui(ui, state, viewport, res, memory, &mut commands);
     }
+    if state.view == View::Train {
+        memory.results_rect = None;
+    }
+    shortcuts::drop_hint_ui(&ctx, memory);
     windows::models_window(&ctx, state, res, &mut commands);
     windows::shortcuts_window(&ctx, state, &mut commands);
     windows::error_window(&ctx, res, &mut commands);
@@ -92,22 +100,29 @@ fn paint_panels_ui(
         });
     match state.view {
         View::Paint => {
-            Panel::right("results-paint")
+            let panel = Panel::right("results-paint")
                 .default_size(440.0)
                 .size_range(280.0..=900.0)
                 .show(ui, |ui| {
-                    ui.add_space(6.0);
-                    results::results_ui(ui, state, res, memory, commands);
+                    egui::ScrollArea::vertical()
+                        .id_salt("results-scroll")
+                        .auto_shrink([false, true])
+                        .show(ui, |ui| {
+                            ui.add_space(6.0);
+                            results::results_ui(ui, state, res, memory, commands);
+                        });
                 });
+            memory.results_rect = Some(panel.response.rect);
         }
         View::Compare => {
-            Panel::right("results-compare")
+            let panel = Panel::right("results-compare")
                 .default_size(460.0)
                 .size_range(320.0..=1200.0)
                 .show(ui, |ui| {
                     ui.add_space(6.0);
                     compare::compare_ui(ui, state, res, memory, commands);
                 });
+            memory.results_rect = Some(panel.response.rect);
         }
         View::Train => {}
     }

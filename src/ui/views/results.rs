@@ -1,23 +1,34 @@
-//! The result panel: model picker, the synthesized image, seed controls.
+//! The result panel: model picker, the synthesized image (or the photo being edited), the
+//! style controls.
 
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
-use crate::ui::resources::{LoadState, RenderKey, Resources, latency_text};
-use crate::ui::state::{AppState, Command, MAX_DRAWN_SEED, SaveKind};
+use crate::ui::resources::{LoadState, ModelStyle, Resources, latency_text};
+use crate::ui::state::{AppState, Command, EditView, SaveKind, View};
 
+use super::edit::edit_bar_ui;
 use super::memory::ViewMemory;
 use super::shortcuts;
+use super::style::style_ui;
 
-/// The picture of one model for the current layout: the image (or why there is none), a
-/// "rendering" badge while a newer render is on its way, and the caption under it.
+/// The picture of one model for the current layout and style: the image (or why there is
+/// none; while a photo is edited, the photo), a "rendering" badge while a newer render is on
+/// its way, and the caption under it.
 pub fn result_card_ui(
     ui: &mut Ui,
+    state: &AppState,
     res: &Resources,
     memory: &ViewMemory,
     id: &str,
-    key: RenderKey,
     width: f32,
 ) {
+    let key = res.render_key_for(state, id);
+    let model_style = res.model_style(state, id);
+    // The photo being edited shows in the paint view, for the active model.
+    let editing = res
+        .edit
+        .as_ref()
+        .filter(|_| state.view == View::Paint && state.active_model.as_deref() == Some(id));
     let rt = &res.models;
     let (w, h) = rt
         .package(id)
@@ -50,6 +61,35 @@ pub fn result_card_ui(
                 .unwrap_or_else(|| format!("Model {id} is not available")),
             ui.visuals().error_fg_color,
         ),
+        Some(view) if editing.is_some() => {
+            if let Some(textures) = &memory.edit {
+                let texture = match state.edit_view {
+                    EditView::Original => &textures.original,
+                    EditView::Edited => &textures.edited,
+                    EditView::Mask => &textures.mask,
+                };
+                painter.image(
+                    texture.id(),
+                    rect,
+                    Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                    Color32::WHITE,
+                );
+            }
+            let waiting = editing.is_some_and(|e| !e.is_current(res.doc.version));
+            match &view.error {
+                Some((k, error)) if waiting && *k == key => {
+                    painter.rect_filled(rect, 4.0, Color32::from_black_alpha(170));
+                    message(
+                        format!("Render failed: {error}"),
+                        ui.visuals().error_fg_color,
+                    );
+                }
+                _ if waiting && state.edit_view == EditView::Edited => {
+                    rendering_badge(&painter, rect);
+                }
+                _ => {}
+            }
+        }
         Some(view) => {
             if let Some(texture) = view
                 .result
@@ -79,21 +119,15 @@ pub fn result_card_ui(
                 (LoadState::Loading, _) if view.result.is_none() => {
                     message("Loading model…".into(), weak)
                 }
+                _ if view.result.is_none() && model_style == ModelStyle::Waiting => {
+                    message("Taking the photo's style…".into(), weak)
+                }
                 _ if view.result.is_none() => message("Rendering…".into(), weak),
                 _ => {}
             }
             let stale = view.result.as_ref().is_some_and(|r| r.key != key);
             if stale || (view.is_busy() && view.result.is_some()) {
-                let badge =
-                    Rect::from_min_size(rect.right_top() + vec2(-104.0, 8.0), vec2(96.0, 22.0));
-                painter.rect_filled(badge, 11.0, Color32::from_black_alpha(150));
-                painter.text(
-                    badge.center(),
-                    egui::Align2::CENTER_CENTER,
-                    "rendering…",
-                    egui::FontId::proportional(12.0),
-                    Color32::from_gray(230),
-                );
+                rendering_badge(&painter, rect);
             }
         }
     }
@@ -118,13 +152,29 @@ pub fn result_card_ui(
         if let Some(provider) = view.load.provider() {
             facts.push(provider.used.clone());
         }
-        if let Some(r) = &view.result {
-            facts.push(format!("seed {}", r.key.seed));
+        if view.result.is_some() || !view.load.is_failed() {
+            facts.push(model_style.caption());
         }
     }
     if !facts.is_empty() {
-        ui.label(RichText::new(facts.join(" · ")).weak());
+        let line = ui.label(RichText::new(facts.join(" · ")).weak());
+        if let Some(reason) = res.styles.failure(id) {
+            line.on_hover_text(format!("The style encoder failed: {reason}"));
+        }
     }
+}
+
+/// "rendering…" in the image's top right corner: a newer image is on its way.
+fn rendering_badge(painter: &egui::Painter, rect: Rect) {
+    let badge = Rect::from_min_size(rect.right_top() + vec2(-104.0, 8.0), vec2(96.0, 22.0));
+    painter.rect_filled(badge, 11.0, Color32::from_black_alpha(150));
+    painter.text(
+        badge.center(),
+        egui::Align2::CENTER_CENTER,
+        "rendering…",
+        egui::FontId::proportional(12.0),
+        Color32::from_gray(230),
+    );
 }
 
 /// One row per generator; unavailable ones greyed out with the reason as tooltip.
@@ -157,62 +207,26 @@ pub fn model_list_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &
     }
 }
 
-/// Seed field (type to reproduce), lock and "New style".
-pub fn seed_ui(ui: &mut Ui, state: &AppState, commands: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
-        let label = ui.label("Seed");
-        let mut seed = state.seed;
-        let response = ui
-            .add(
-                egui::DragValue::new(&mut seed)
-                    .range(0..=u64::from(u32::MAX))
-                    .speed(1.0),
-            )
-            .labelled_by(label.id)
-            .on_hover_text(
-                "The style noise z comes from this seed: type one to reproduce a result",
-            );
-        if response.changed() {
-            commands.push(Command::SetSeed(seed));
-        }
-        let mut locked = state.seed_locked;
-        if ui
-            .checkbox(&mut locked, "Lock")
-            .on_hover_text("Keep this seed when asking for a new style")
-            .changed()
-        {
-            commands.push(Command::SetSeedLocked(locked));
-        }
-        let new_style = ui
-            .add_enabled(!state.seed_locked, egui::Button::new("New style"))
-            .on_hover_text(format!(
-                "Draw a new seed between 0 and {MAX_DRAWN_SEED} ({})",
-                shortcuts::text(&shortcuts::NEW_STYLE)
-            ))
-            .on_disabled_hover_text("The seed is locked");
-        if new_style.clicked() {
-            commands.push(Command::NewStyle);
-        }
-    });
-}
-
 /// The right panel of the paint view.
 pub fn results_ui(
     ui: &mut Ui,
     state: &AppState,
     res: &Resources,
-    memory: &ViewMemory,
+    memory: &mut ViewMemory,
     commands: &mut Vec<Command>,
 ) {
     ui.label(RichText::new("MODEL").small().strong().weak());
     model_list_ui(ui, state, res, commands);
     ui.add_space(8.0);
     ui.separator();
-    ui.label(RichText::new("RESULT").small().strong().weak());
+    if res.edit.is_some() {
+        edit_bar_ui(ui, state, res, commands);
+    } else {
+        ui.label(RichText::new("RESULT").small().strong().weak());
+    }
     ui.add_space(2.0);
-    let key = res.render_key(state);
     match &state.active_model {
-        Some(id) => result_card_ui(ui, res, memory, id, key, ui.available_width()),
+        Some(id) => result_card_ui(ui, state, res, memory, id, ui.available_width()),
         None => {
             ui.label(
                 RichText::new("No model can run, so there is nothing to synthesize yet. You can still paint and save layouts.")
@@ -220,8 +234,6 @@ pub fn results_ui(
             );
         }
     }
-    ui.add_space(6.0);
-    seed_ui(ui, state, commands);
     ui.add_space(4.0);
     ui.horizontal(|ui| {
         let has_image = res.has_image(state);
@@ -248,4 +260,7 @@ pub fn results_ui(
             commands.push(Command::SetLivePreview(live));
         }
     });
+    ui.add_space(6.0);
+    ui.separator();
+    style_ui(ui, state, res, memory, commands);
 }

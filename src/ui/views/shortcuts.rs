@@ -7,6 +7,8 @@ use crate::canvas::Tool;
 
 use crate::ui::state::{Command, SaveKind};
 
+use super::memory::ViewMemory;
+
 pub const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 pub const REDO: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
@@ -82,12 +84,20 @@ pub fn help_rows() -> Vec<(String, &'static str)> {
         (text(&EXPORT_GRID), "Export comparison grid"),
         (
             "N".to_string(),
-            "New style (draws a new seed unless locked)",
+            "New style: back to noise, from a new seed unless locked",
         ),
         ("Wheel".to_string(), "Zoom the canvas around the pointer"),
         (text(&ZOOM_FIT), "Fit the canvas"),
         ("Middle drag / Space + drag".to_string(), "Pan the canvas"),
         ("Drop a PNG".to_string(), "Open it as the layout"),
+        (
+            "Drop a photo on the result".to_string(),
+            "Use its style (Style from photo)",
+        ),
+        (
+            "Drop a .scenebrush-style.json".to_string(),
+            "Add it to the kept styles",
+        ),
     ]);
     rows
 }
@@ -161,20 +171,60 @@ fn save(kind: SaveKind) -> Command {
     }
 }
 
-/// A file dropped on the window: a label map to open, or a photo to segment (a JPEG is a photo,
-/// never a label map).
-pub fn dropped_files_ui(ctx: &egui::Context, commands: &mut Vec<Command>) {
+fn has_extension(path: &std::path::Path, extensions: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// The pointer is over the results (where a photo dropped gives the style).
+fn over_results(ctx: &egui::Context, memory: &ViewMemory) -> bool {
+    let pointer = ctx.input(|i| i.pointer.latest_pos());
+    matches!((pointer, memory.results_rect), (Some(p), Some(r)) if r.contains(p))
+}
+
+/// A file dropped on the window: a style file to keep; a photo dropped on the results gives
+/// the style; elsewhere a label map to open, or a photo to segment (a JPEG is a photo, never a
+/// label map).
+pub fn dropped_files_ui(ctx: &egui::Context, memory: &ViewMemory, commands: &mut Vec<Command>) {
     let dropped = ctx.input(|i| i.raw.dropped_files.clone());
     if let Some(file) = dropped.first() {
         let path = file.path().to_path_buf();
-        let is_jpeg = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
-        commands.push(if is_jpeg {
+        let is_jpeg = has_extension(&path, &["jpg", "jpeg"]);
+        commands.push(if has_extension(&path, &["json"]) {
+            Command::ImportStyle(Some(path))
+        } else if over_results(ctx, memory) && (is_jpeg || has_extension(&path, &["png"])) {
+            Command::StyleFromPhoto(Some(path))
+        } else if is_jpeg {
             Command::OpenPhoto(Some(path))
         } else {
             Command::Open(Some(path))
         });
+    }
+}
+
+/// While files are dragged over the window: what dropping them does where the pointer is.
+pub fn drop_hint_ui(ctx: &egui::Context, memory: &ViewMemory) {
+    let hovering = ctx.input(|i| !i.raw.hovered_files.is_empty());
+    let (Some(rect), true) = (memory.results_rect, hovering) else {
+        return;
+    };
+    let over = over_results(ctx, memory);
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop-hint"),
+    ));
+    let color = ctx.global_style().visuals.selection.stroke.color;
+    let stroke = egui::Stroke::new(if over { 3.0 } else { 1.0 }, color);
+    painter.rect_stroke(rect.shrink(2.0), 6.0, stroke, egui::StrokeKind::Inside);
+    if over {
+        painter.rect_filled(rect.shrink(2.0), 6.0, egui::Color32::from_black_alpha(120));
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop a photo here to use its style",
+            egui::FontId::proportional(16.0),
+            egui::Color32::WHITE,
+        );
     }
 }

@@ -5,9 +5,13 @@
 use egui::{Color32, TextureOptions};
 
 use crate::canvas::{LabelMap, Palette};
-use crate::ui::resources::{Document, Models, PendingChanges, TrainingRuntime};
+use crate::style::Style;
+use crate::ui::resources::{
+    Document, EditSession, Models, PendingChanges, Resources, TrainingRuntime, vector_fingerprint,
+};
+use crate::ui::state::{AppState, StyleChoice};
 
-use super::memory::{CanvasMemory, ResultTexture, SampleTexture, ViewMemory};
+use super::memory::{CanvasMemory, EditTextures, ResultTexture, SampleTexture, ViewMemory};
 
 /// Colours of `map` inside `[x0, y0, x1, y1)` (exclusive ends).
 fn color_image(map: &LabelMap, palette: &Palette, [x0, y0, x1, y1]: [u32; 4]) -> egui::ColorImage {
@@ -30,18 +34,135 @@ fn rgba_image(image: &image::RgbaImage) -> egui::ColorImage {
     )
 }
 
+fn rgb_image(image: &image::RgbImage) -> egui::ColorImage {
+    egui::ColorImage::from_rgb(
+        [image.width() as usize, image.height() as usize],
+        image.as_raw(),
+    )
+}
+
+fn gray_image(image: &image::GrayImage) -> egui::ColorImage {
+    egui::ColorImage::from_gray(
+        [image.width() as usize, image.height() as usize],
+        image.as_raw(),
+    )
+}
+
 /// Brings every texture up to date; `changes` are the document's since the last frame.
 pub fn sync_textures(
     ctx: &egui::Context,
-    doc: &Document,
+    state: &AppState,
+    res: &Resources,
     changes: PendingChanges,
-    models: &Models,
-    training: &TrainingRuntime,
     memory: &mut ViewMemory,
 ) {
-    sync_canvas_texture(ctx, doc, changes, &mut memory.canvas);
-    sync_result_textures(ctx, models, memory);
-    sync_sample_texture(ctx, training, memory);
+    sync_canvas_texture(ctx, &res.doc, changes, &mut memory.canvas);
+    sync_result_textures(ctx, &res.models, memory);
+    sync_sample_texture(ctx, &res.training, memory);
+    sync_style_textures(ctx, state, res, memory);
+    sync_edit_textures(ctx, res.edit.as_ref(), memory);
+}
+
+/// The photo thumbnails of the chosen and the kept styles, and the kept styles' previews.
+fn sync_style_textures(
+    ctx: &egui::Context,
+    state: &AppState,
+    res: &Resources,
+    memory: &mut ViewMemory,
+) {
+    let mut vectors: Vec<&crate::style::StyleVector> = res
+        .styles
+        .vectors
+        .values()
+        .filter_map(|v| v.as_ref().ok())
+        .collect();
+    let saved = state
+        .saved_styles
+        .iter()
+        .chain(match &state.style {
+            StyleChoice::Saved(s) => Some(s),
+            _ => None,
+        })
+        .filter_map(|s| match &s.style {
+            Style::Vector(v) => Some(v),
+            Style::Seed(_) => None,
+        });
+    vectors.extend(saved);
+    for v in vectors {
+        let Some(thumbnail) = &v.thumbnail else {
+            continue;
+        };
+        let fp = vector_fingerprint(v);
+        memory.style_thumbnails.entry(fp).or_insert_with(|| {
+            ctx.load_texture(
+                format!("style-thumbnail-{fp}"),
+                rgb_image(thumbnail),
+                TextureOptions::LINEAR,
+            )
+        });
+    }
+    for (id, generator) in res.models.states() {
+        for (fp, preview) in &generator.previews {
+            let Some(image) = &preview.image else {
+                continue;
+            };
+            let key = (id.clone(), *fp);
+            match memory.style_previews.get_mut(&key) {
+                Some(shown) if shown.revision == preview.revision => {}
+                Some(shown) => {
+                    shown.texture.set(rgba_image(image), TextureOptions::LINEAR);
+                    shown.revision = preview.revision;
+                }
+                None => {
+                    let texture = ctx.load_texture(
+                        format!("style-preview-{id}-{fp}"),
+                        rgba_image(image),
+                        TextureOptions::LINEAR,
+                    );
+                    memory.style_previews.insert(
+                        key,
+                        ResultTexture {
+                            texture,
+                            revision: preview.revision,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The photo being edited: the photo as the model sees it, the edited photo and the mask.
+fn sync_edit_textures(ctx: &egui::Context, edit: Option<&EditSession>, memory: &mut ViewMemory) {
+    let Some(session) = edit else {
+        memory.edit = None;
+        return;
+    };
+    let options = TextureOptions::LINEAR;
+    match &mut memory.edit {
+        Some(shown) if shown.session == session.serial => {
+            if shown.revision != session.revision {
+                shown.edited.set(rgb_image(&session.edited), options);
+                shown
+                    .mask
+                    .set(gray_image(&session.mask.to_image()), options);
+                shown.revision = session.revision;
+            }
+        }
+        _ => {
+            memory.edit = Some(EditTextures {
+                session: session.serial,
+                revision: session.revision,
+                original: ctx.load_texture(
+                    "edit-original",
+                    rgb_image(&session.edit.fitted),
+                    options,
+                ),
+                edited: ctx.load_texture("edit-edited", rgb_image(&session.edited), options),
+                mask: ctx.load_texture("edit-mask", gray_image(&session.mask.to_image()), options),
+            });
+        }
+    }
 }
 
 /// The canvas texture: the changed rectangle only, or everything after undo, open or a model

@@ -1,7 +1,10 @@
 """Builds the untrained fixture packages that the app's tests load (scripts/make_fixtures.sh).
 
 Each package holds a reference: a label map, a z and the PyTorch output for them, which the app
-compares with its ONNX Runtime output."""
+compares with its ONNX Runtime output. The packages with a style encoder (encoder.onnx) go to a
+folder of their own (tests/fixtures/style-models), so that the app's tests that list or loop over
+tests/fixtures/models see the same models as before; each holds a reference photo and the PyTorch
+mu of it instead."""
 
 import argparse
 from dataclasses import asdict
@@ -12,7 +15,9 @@ import torch
 from PIL import Image
 
 from ..data.classes import CAMVID
-from ..networks import build_generator
+from ..networks import build_encoder, build_generator
+from ..networks.inference import inference_copy
+from ..networks.layers import init_weights
 from ..training.config import model_config
 from .package import model_json, trainer_version, write_package
 
@@ -24,6 +29,13 @@ FIXTURES = {
 }
 # tiny widths keep each ONNX file well under 1 MB
 FIXTURE_MODEL = dict(ngf=2, ndf=4, nhidden=4, z_dim=16, height=HEIGHT, width=WIDTH)
+# with a style encoder: (architecture, name, z_dim). The CC-FPSE one has another z_dim, so that the app's
+# tests have a style made for a model of another size. Narrower still (ngf 1, encoder ndf 2): a few hundred KB.
+ENCODER_FIXTURES = {
+    "fixture-spade-encoder-untrained": ("spade", "SPADE with style encoder (untrained test fixture)", 16),
+    "fixture-ccfpse-encoder-untrained": ("ccfpse", "CC-FPSE with style encoder, z_dim 8 (untrained test fixture)", 8),
+}
+ENCODER_MODEL = dict(ngf=1, ndf=2, nhidden=4, height=HEIGHT, width=WIDTH, encoder=True)
 
 
 def reference_label(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
@@ -39,6 +51,16 @@ def reference_label(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
     label[(y > height * 0.5) & (y < height * 0.65) & (x > width * 0.45) & (x < width * 0.5)] = 9  # pedestrian
     label[(y >= height - 8) & (x < 24)] = CAMVID.dontcare
     return label
+
+
+def reference_photo(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
+    """An RGB "photo" at the model's size: the reference layout in class colours with smooth shading (no
+    noise, so the PNG stays small), uint8 [H, W, 3]."""
+    y, x = np.mgrid[0:height, 0:width]
+    colors = np.array(CAMVID.colors, np.float64)[reference_label(height, width)]
+    shade = 0.75 + 0.25 * np.sin(x / 23.0)[..., None] * np.cos(y / 31.0)[..., None]
+    warm = np.stack([x / width * 60, y / height * 30, (1 - x / width) * 40], -1)
+    return np.clip(colors * shade + warm, 0, 255).astype(np.uint8)
 
 
 def build_fixture(out_dir: Path, package_id: str) -> Path:
@@ -75,13 +97,56 @@ def build_fixture(out_dir: Path, package_id: str) -> Path:
     return pkg
 
 
+def build_encoder_fixture(out_dir: Path, package_id: str) -> Path:
+    """A generator package with encoder.onnx, plus reference_photo.png (RGB at the model's size) and
+    reference_mu.f32 (raw little-endian float32 [1, z_dim]: PyTorch's mu for that photo)."""
+    arch, name, z_dim = ENCODER_FIXTURES[package_id]
+    cfg = model_config("tiny", generator=arch, discriminator="fpse", z_dim=z_dim, **ENCODER_MODEL)
+    torch.manual_seed(SEED)
+    generator = build_generator(cfg, len(CAMVID), init_gain=1.0).eval()
+    encoder = build_encoder(cfg)
+    # gain 1 as for the generator: an untrained encoder whose mu clearly depends on the photo
+    init_weights(encoder, 1.0)
+    encoder.eval()
+    meta = model_json(
+        package_id=package_id,
+        name=name,
+        model=cfg,
+        classes=CAMVID,
+        training={
+            "dataset": "none (untrained, random weights)",
+            "images": 0,
+            "epochs": 0,
+            "seed": SEED,
+            "trainer": trainer_version(),
+            "config": asdict(cfg),
+        },
+        license="No training data: random weights from a fixed seed, for tests only.",
+    )
+    pkg = out_dir / package_id
+    write_package(pkg, meta, generator, encoder)
+
+    photo = reference_photo()
+    Image.fromarray(photo, mode="RGB").save(pkg / "reference_photo.png")
+    image = torch.from_numpy(photo.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        mu, _ = inference_copy(encoder)(image)
+    mu.numpy().astype("<f4").tofile(pkg / "reference_mu.f32")
+    return pkg
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("tests/fixtures/models"))
+    parser.add_argument(
+        "--encoder-out", type=Path, default=None, help="packages with a style encoder (default: OUT/../style-models)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
-    for package_id in FIXTURES:
-        pkg = build_fixture(args.out, package_id)
+    encoder_out = args.encoder_out or args.out.parent / "style-models"
+    built = [build_fixture(args.out, package_id) for package_id in FIXTURES]
+    built += [build_encoder_fixture(encoder_out, package_id) for package_id in ENCODER_FIXTURES]
+    for pkg in built:
         sizes = ", ".join(f"{f.name} {f.stat().st_size // 1024} KiB" for f in sorted(pkg.iterdir()))
         print(f"wrote {pkg}: {sizes}")
 
