@@ -61,6 +61,8 @@ def add_arguments(p) -> None:
                    f"{', '.join(POLICIES)}, e.g. {','.join(POLICIES)}")  # fmt: skip
     g.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (CUDA only)")
     g.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
+    g.add_argument("--compile", action="store_true",
+                   help="torch.compile G and D: faster steps after a few minutes of compiling")  # fmt: skip
     g.add_argument("--vgg-weights", metavar="FILE", help="torchvision VGG19 state dict: turns the VGG loss on")
     g = p.add_argument_group("run")
     g.add_argument("--out", type=Path, required=True, help="run folder: checkpoint.pt, samples/")
@@ -88,6 +90,7 @@ def options(args) -> RunOptions:
         lambda_ms=args.lambda_ms, ms_tau=args.ms_tau, ms_pool=args.ms_pool, lambda_labelmix=args.lambda_labelmix,
         diffaug=args.diffaug,
         flip=False if args.no_flip else None, amp=args.amp, channels_last=args.channels_last or None,
+        compile=args.compile or None,
         vgg_weights=args.vgg_weights,
     )  # fmt: skip
     data = data_spec(args) if given_data(args) else None

@@ -155,12 +155,11 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
             f"{checkpoint_path(opts.out)} holds weights for fine-tuning only (no optimiser state) and cannot be "
             f"resumed; start a new run from it with --init-from {opts.out}"
         )
-    if ckpt:  # a resumed run keeps its configuration
+    if ckpt:  # a resumed run keeps its configuration, except how this process runs it (compiled or not)
         check_resume_target(ckpt["step"], opts)
         model = from_dict(ModelConfig, ckpt["model_config"])
-        train_cfg = from_dict(
-            TrainConfig, {**ckpt["train_config"], "steps": opts.steps or ckpt["train_config"]["steps"]}
-        )
+        steps = opts.steps or ckpt["train_config"]["steps"]
+        train_cfg = from_dict(TrainConfig, {**ckpt["train_config"], "steps": steps, "compile": train_cfg.compile})
     elif init:  # fine-tuning keeps the architecture and sizes, and the loss weights unless given
         model = from_dict(ModelConfig, init["model_config"])
         train_cfg = inherit_recipe(train_cfg, init["train_config"], opts.inherit, opts.init_from)

@@ -52,6 +52,11 @@ def build_nets(
             if net is not None:
                 net.to(memory_format=torch.channels_last)
     ema = EMA(G, train.ema) if train.ema > 0 else None
+    if train.compile:
+        # in place, so state_dict keys (checkpoints, export) stay those of the plain modules; after the EMA copy,
+        # which must stay a plain module
+        G.compile()
+        D.compile()
     g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     betas = (train.beta1, train.beta2)
     opt_g = torch.optim.Adam(g_params, lr=train.lr_g, betas=betas)
