@@ -306,6 +306,11 @@ fn find_package(
 /// Fails early (before any inference) when the output cannot be written.
 fn check_output(path: &Path, force: bool) -> anyhow::Result<()> {
     ImageFormat::from_path(path)?;
+    check_new_file(path, force)
+}
+
+/// Fails when `path` exists (unless `force`) or its folder does not.
+fn check_new_file(path: &Path, force: bool) -> anyhow::Result<()> {
     if !force && path.exists() {
         bail!(
             "{} already exists; choose another name or pass --force to overwrite it",

@@ -131,20 +131,5 @@ pub(super) fn check_style_output(path: &Path, force: bool) -> anyhow::Result<()>
                 .display()
         );
     }
-    if !force && path.exists() {
-        bail!(
-            "{} already exists; choose another name or pass --force to overwrite it",
-            path.display()
-        );
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = parent
-        && !dir.is_dir()
-    {
-        bail!(
-            "the folder {} does not exist; create it first",
-            dir.display()
-        );
-    }
-    Ok(())
+    super::check_new_file(path, force)
 }
