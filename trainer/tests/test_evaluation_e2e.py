@@ -96,7 +96,7 @@ def test_ablation_with_a_two_step_budget_writes_a_complete_report(camvid_tiny, s
     summary = run_ablation(opts)
     names = {f"{g}-{d}-2" for g, d in COMBINATIONS}
     assert {r["name"] for r in summary["runs"]} == names and len(names) == 5
-    assert len(list((opts.work / "data-2" / "photos").iterdir())) == 2
+    assert len(list((opts.work / "data" / "subset-2-seed0" / "photos").iterdir())) == 2  # the study's nested subsets
     table = [line for line in (opts.out / "README.md").read_text().splitlines() if line.startswith("| ")]
     assert len(table) == 1 + 5  # header + one row per run
     assert all("n/a" not in row for row in table[1:]), table  # every cell measured

@@ -6,8 +6,6 @@ interrupted one continues from its checkpoint, so the same command picks up wher
 """
 
 import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from ..training.loop import RunOptions, train
 from .evaluate import EvalOptions, evaluate, read_package, sanitize, write_metrics
 from .fid import InceptionFeatures
 from .report import write_markdown, write_plot, write_samples
+from .subsets import nested_subset
 
 # (generator, discriminator) in the order of the seed's Table 1, then SPADE's original PatchGAN
 COMBINATIONS = [("ccfpse", "fpse"), ("ccfpse", "fp"), ("spade", "fpse"), ("spade", "fp"), ("spade", "patchgan")]
@@ -59,31 +58,6 @@ BUDGETS = {
 
 def run_name(gen: str, disc: str, size: int) -> str:
     return f"{gen}-{disc}-{size}"
-
-
-def subset(spec: DatasetSpec, size: int, seed: int, work: Path) -> DatasetSpec:
-    """The first `size` pairs of a seeded shuffle, as folders of links; the whole set when size covers it."""
-    report = check_dataset(spec)
-    if not report.ok:
-        raise ValueError(f"{report.summary()}: {report.problems[0].message} (run `check` for every problem)")
-    pairs = report.pairs
-    if size > len(pairs):
-        raise ValueError(f"training-set size {size} is more than the {len(pairs)} pairs in {spec.photos}")
-    if size == len(pairs):
-        return spec
-    order = np.random.default_rng(seed).permutation(len(pairs))[:size]
-    folder = work / f"data-{size}"
-    stage = work / f".data-{size}.tmp"
-    shutil.rmtree(stage, ignore_errors=True)
-    (stage / "photos").mkdir(parents=True)
-    (stage / "labels").mkdir()
-    for i in sorted(order):
-        photo, label = pairs[i]
-        os.symlink(photo.resolve(), stage / "photos" / photo.name)
-        os.symlink(label.resolve(), stage / "labels" / label.name)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(stage, folder)
-    return DatasetSpec(f"{spec.name} ({size} of {len(pairs)})", folder / "photos", folder / "labels", spec.classes)
 
 
 def train_run(name: str, gen: str, disc: str, data: DatasetSpec, budget: Budget, size_hw, work: Path) -> dict:
@@ -139,7 +113,7 @@ def run_ablation(opts: AblationOptions) -> dict:
     inception = None
     results, images = [], {}
     for size in opts.sizes:
-        data = subset(opts.train, size, budget.seed, work)
+        data = nested_subset(opts.train, size, budget.seed, work / "data")
         for gen, disc in COMBINATIONS:
             name = run_name(gen, disc, size)
             trained = train_run(name, gen, disc, data, budget, size_hw, work)
