@@ -63,13 +63,9 @@ def reference_photo(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
     return np.clip(colors * shade + warm, 0, 255).astype(np.uint8)
 
 
-def build_fixture(out_dir: Path, package_id: str) -> Path:
-    arch, name = FIXTURES[package_id]
-    cfg = model_config("tiny", generator=arch, discriminator="fpse", **FIXTURE_MODEL)
-    torch.manual_seed(SEED)
-    # xavier gain 1 (instead of training's 0.02) so that untrained outputs are far from constant
-    generator = build_generator(cfg, len(CAMVID), init_gain=1.0).eval()
-    meta = model_json(
+def untrained_meta(package_id: str, name: str, cfg) -> dict:
+    """model.json of a fixture package: random weights from SEED, no training data."""
+    return model_json(
         package_id=package_id,
         name=name,
         model=cfg,
@@ -84,6 +80,15 @@ def build_fixture(out_dir: Path, package_id: str) -> Path:
         },
         license="No training data: random weights from a fixed seed, for tests only.",
     )
+
+
+def build_fixture(out_dir: Path, package_id: str) -> Path:
+    arch, name = FIXTURES[package_id]
+    cfg = model_config("tiny", generator=arch, discriminator="fpse", **FIXTURE_MODEL)
+    torch.manual_seed(SEED)
+    # xavier gain 1 (instead of training's 0.02) so that untrained outputs are far from constant
+    generator = build_generator(cfg, len(CAMVID), init_gain=1.0).eval()
+    meta = untrained_meta(package_id, name, cfg)
     pkg = out_dir / package_id
     write_package(pkg, meta, generator)
 
@@ -108,21 +113,7 @@ def build_encoder_fixture(out_dir: Path, package_id: str) -> Path:
     # gain 1 as for the generator: an untrained encoder whose mu clearly depends on the photo
     init_weights(encoder, 1.0)
     encoder.eval()
-    meta = model_json(
-        package_id=package_id,
-        name=name,
-        model=cfg,
-        classes=CAMVID,
-        training={
-            "dataset": "none (untrained, random weights)",
-            "images": 0,
-            "epochs": 0,
-            "seed": SEED,
-            "trainer": trainer_version(),
-            "config": asdict(cfg),
-        },
-        license="No training data: random weights from a fixed seed, for tests only.",
-    )
+    meta = untrained_meta(package_id, name, cfg)
     pkg = out_dir / package_id
     write_package(pkg, meta, generator, encoder)
 
