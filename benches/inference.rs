@@ -1,8 +1,11 @@
-//! Inference benchmark: for each generator package, session creation, warm inference latency
-//! and stroke-to-image latency through the latest-wins worker.
+//! Inference benchmark: for each generator package and each of its graphs (model.onnx, and the
+//! int8 variant when the package has one), session creation, warm inference latency and
+//! stroke-to-image latency through the latest-wins worker; a summary table compares the graphs
+//! measured in this one run, with the same settings.
 //!
-//! cargo bench --bench inference [-- --models-dir DIR ... --runs 30 --provider auto]
-//! Without --models-dir: the app's model folders plus tests/fixtures/models.
+//! cargo bench --bench inference [-- --models-dir DIR ... --runs 30 --provider auto --precision float]
+//! Without --models-dir: the app's model folders plus tests/fixtures/models and
+//! tests/fixtures/int8-models. `--precision float` measures model.onnx only.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,12 +17,14 @@ use scenebrush::inference::{
     Generator, InferenceWorker, ProviderPreference, RenderRequest, WorkerEvent, init_runtime,
 };
 use scenebrush::io::load_label_png_for;
-use scenebrush::models::{ModelPackage, ModelRegistry, default_model_dirs};
+use scenebrush::models::{GraphUsed, ModelPackage, ModelRegistry, Precision, default_model_dirs};
 
 struct Options {
     dirs: Vec<PathBuf>,
     runs: usize,
     provider: ProviderPreference,
+    /// `Auto`: every graph of each package; `Float`: model.onnx only.
+    precision: Precision,
     /// `cargo test --all-targets` runs this binary without `--bench`: a short smoke run then.
     quick: bool,
 }
@@ -28,6 +33,7 @@ fn options() -> anyhow::Result<Options> {
     let mut dirs = Vec::new();
     let mut runs = 30;
     let mut provider = ProviderPreference::Auto;
+    let mut precision = Precision::Auto;
     let mut quick = true;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -41,20 +47,33 @@ fn options() -> anyhow::Result<Options> {
                     .parse()
                     .map_err(anyhow::Error::msg)?
             }
+            "--precision" => {
+                precision = args
+                    .next()
+                    .context("--precision auto|float")?
+                    .parse()
+                    .map_err(anyhow::Error::msg)?
+            }
             "--bench" => quick = false, // passed by `cargo bench`
             other => {
-                bail!("unknown argument {other:?}; use --models-dir DIR, --runs N, --provider NAME")
+                bail!(
+                    "unknown argument {other:?}; use --models-dir DIR, --runs N, --provider NAME, \
+                     --precision auto|float"
+                )
             }
         }
     }
     if dirs.is_empty() {
         dirs = default_model_dirs();
-        dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models"));
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        dirs.push(fixtures.join("models"));
+        dirs.push(fixtures.join("int8-models"));
     }
     Ok(Options {
         dirs,
         runs: if quick { 3 } else { runs.max(3) },
         provider,
+        precision,
         quick,
     })
 }
@@ -102,10 +121,38 @@ fn wait_rendered(worker: &InferenceWorker, generation: u64) -> anyhow::Result<In
     bail!("no image for generation {generation} within 120 s")
 }
 
-fn bench_package(package: &ModelPackage, opts: &Options) -> anyhow::Result<()> {
+/// One graph's figures, for the summary.
+struct Row {
+    id: String,
+    graph: &'static str,
+    file_mb: f64,
+    session_ms: f64,
+    warm: (f64, f64),
+    stroke: (f64, f64),
+}
+
+/// The graphs of a package to measure: model.onnx, then the int8 variant when the package has
+/// one (and `--precision` is auto).
+fn graphs(package: &ModelPackage, opts: &Options) -> Vec<Precision> {
+    let mut v = vec![Precision::Float];
+    if opts.precision == Precision::Auto && package.int8.path().is_some() {
+        v.push(Precision::Auto);
+    }
+    v
+}
+
+fn bench_package(
+    package: &ModelPackage,
+    precision: Precision,
+    opts: &Options,
+) -> anyhow::Result<Option<Row>> {
     let m = &package.meta;
+    let graph = match precision {
+        Precision::Float => "float",
+        Precision::Auto => "int8",
+    };
     println!(
-        "\n## {} ({}, {}x{}, arch {}, disc {})",
+        "\n## {} [{graph}] ({}, {}x{}, arch {}, disc {})",
         m.id,
         m.name,
         m.width,
@@ -113,17 +160,21 @@ fn bench_package(package: &ModelPackage, opts: &Options) -> anyhow::Result<()> {
         m.architecture,
         m.discriminator.as_deref().unwrap_or("-")
     );
-    let onnx_mb = std::fs::metadata(package.onnx_path())
-        .map(|md| md.len() as f64 / 1e6)
-        .unwrap_or(0.0);
-    println!("model.onnx: {onnx_mb:.1} MB");
 
     // Session creation (fresh each time; the first also pays for reading the file cold).
     let mut session_ms = Vec::new();
     let mut warmup_ms = Vec::new();
     let mut generator = None;
     for _ in 0..3 {
-        let g = Generator::load(package, opts.provider)?;
+        let g = Generator::load_with(package, opts.provider, precision)?;
+        if precision == Precision::Auto && !g.graph().is_int8() {
+            // The int8 variant did not load: the float row already measures what runs.
+            println!(
+                "skipped: {}",
+                g.graph().note().unwrap_or("the int8 variant is not used")
+            );
+            return Ok(None);
+        }
         session_ms.push(g.load_timings().session_ms);
         warmup_ms.push(g.load_timings().warmup_ms);
         generator = Some(g);
@@ -131,6 +182,14 @@ fn bench_package(package: &ModelPackage, opts: &Options) -> anyhow::Result<()> {
     let Some(mut generator) = generator else {
         bail!("no generator")
     };
+    let file = generator.path().to_path_buf();
+    let file_mb = std::fs::metadata(&file)
+        .map(|md| md.len() as f64 / 1e6)
+        .unwrap_or(0.0);
+    println!(
+        "{}: {file_mb:.1} MB",
+        file.file_name().unwrap_or_default().to_string_lossy()
+    );
     println!("provider: {}", generator.provider());
     let (s_med, _) = stats(session_ms);
     let (w_med, _) = stats(warmup_ms);
@@ -144,18 +203,23 @@ fn bench_package(package: &ModelPackage, opts: &Options) -> anyhow::Result<()> {
         generator.generate(&layout, i as u64)?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let (med, p90) = stats(times);
+    let warm = stats(times);
     println!(
-        "warm inference ({} runs): median {med:.1} ms, p90 {p90:.1} ms",
-        opts.runs
+        "warm inference ({} runs): median {:.1} ms, p90 {:.1} ms",
+        opts.runs, warm.0, warm.1
     );
     drop(generator);
 
     // Stroke end -> image ready on the UI side: paint a stroke, submit, wait for the event.
-    let worker = InferenceWorker::spawn(vec![package.clone()], opts.provider);
+    let worker = InferenceWorker::spawn(vec![package.clone()], opts.provider, precision);
     loop {
         match worker.recv_timeout(Duration::from_secs(120)) {
-            Some(WorkerEvent::ModelLoaded { .. }) => break,
+            Some(WorkerEvent::ModelLoaded { graph, .. }) => {
+                if precision == Precision::Auto && graph != GraphUsed::Int8 {
+                    bail!("the worker did not load the int8 variant: {graph:?}");
+                }
+                break;
+            }
             Some(WorkerEvent::ModelFailed { error, .. }) => bail!("{error}"),
             Some(_) => {}
             None => bail!("model did not load within 120 s"),
@@ -176,10 +240,10 @@ fn bench_package(package: &ModelPackage, opts: &Options) -> anyhow::Result<()> {
         let done = wait_rendered(&worker, g)?;
         latencies.push(done.duration_since(t).as_secs_f64() * 1e3);
     }
-    let (med, p90) = stats(latencies);
+    let stroke = stats(latencies);
     println!(
-        "stroke end -> image ({} strokes): median {med:.1} ms, p90 {p90:.1} ms",
-        opts.runs
+        "stroke end -> image ({} strokes): median {:.1} ms, p90 {:.1} ms",
+        opts.runs, stroke.0, stroke.1
     );
 
     // Painting continuously: a request every 16 ms (60 Hz) for 2 s; latest-wins keeps up.
@@ -224,7 +288,39 @@ fn bench_package(package: &ModelPackage, opts: &Options) -> anyhow::Result<()> {
         f64::from(rendered) / span.as_secs_f64(),
         last.duration_since(last_submit).as_secs_f64() * 1e3
     );
-    Ok(())
+    Ok(Some(Row {
+        id: m.id.clone(),
+        graph,
+        file_mb,
+        session_ms: s_med,
+        warm,
+        stroke,
+    }))
+}
+
+/// Every graph measured, one row each; int8 rows with their speed-up over the float row of the
+/// same package (same run, same settings).
+fn print_summary(rows: &[Row]) {
+    println!("\n## Summary (this run)\n");
+    println!(
+        "| package | graph | file | session creation | warm inference median / p90 | \
+         stroke end -> image median / p90 | warm speed-up |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for r in rows {
+        let float = rows
+            .iter()
+            .find(|f| f.id == r.id && f.graph == "float")
+            .filter(|_| r.graph != "float");
+        let speedup = float.map_or_else(
+            || "-".to_string(),
+            |f| format!("{:.2}x", f.warm.0 / r.warm.0),
+        );
+        println!(
+            "| {} | {} | {:.1} MB | {:.1} ms | {:.1} / {:.1} ms | {:.1} / {:.1} ms | {speedup} |",
+            r.id, r.graph, r.file_mb, r.session_ms, r.warm.0, r.warm.1, r.stroke.0, r.stroke.1
+        );
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -239,23 +335,31 @@ fn main() -> anyhow::Result<()> {
         std::env::consts::ARCH
     );
     println!(
-        "ONNX Runtime {} ({}), provider preference {}",
+        "ONNX Runtime {} ({}), provider preference {}, precision {}",
         rt.version,
         rt.library_path.display(),
-        opts.provider
+        opts.provider,
+        opts.precision
     );
     let registry = ModelRegistry::scan(&opts.dirs);
     for e in &registry.entries {
         if let Some(reason) = e.reason() {
             println!("skipped {}: {reason}", e.id);
         }
+        if let Some(reason) = e.package.as_ref().and_then(|p| p.int8.problem()) {
+            println!("{}: float only: {reason}", e.id);
+        }
     }
     let packages: Vec<ModelPackage> = registry.generators().cloned().collect();
     if packages.is_empty() {
         bail!("no generator packages in {:?}", opts.dirs);
     }
+    let mut rows = Vec::new();
     for p in &packages {
-        bench_package(p, &opts)?;
+        for precision in graphs(p, &opts) {
+            rows.extend(bench_package(p, precision, &opts)?);
+        }
     }
+    print_summary(&rows);
     Ok(())
 }

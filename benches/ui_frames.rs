@@ -3,7 +3,11 @@
 //! the models render in the background on the same CPU. Headless through egui_kittest, so the
 //! GPU's share of a frame (drawing the tessellated meshes, presenting) is not in these figures.
 //!
-//! cargo bench --bench ui_frames [-- --models-dir DIR ... --seconds 10]
+//! Before that, the time from start-up to the first image: `SceneBrushApp::new` (model
+//! registry, sessions, warm-up runs) until the active model's first image is there, for each
+//! precision setting, fresh apps interleaved.
+//!
+//! cargo bench --bench ui_frames [-- --models-dir DIR ... --seconds 10 --starts 3]
 //! Without --models-dir: the app's model folders (the shipped models).
 
 use std::path::PathBuf;
@@ -13,8 +17,8 @@ use anyhow::{Context, bail};
 use egui::Pos2;
 use egui_kittest::Harness;
 use scenebrush::inference::ProviderPreference;
-use scenebrush::models::default_model_dirs;
-use scenebrush::ui::{AppArgs, AppState, Command, SceneBrushApp, View};
+use scenebrush::models::{Precision, default_model_dirs};
+use scenebrush::ui::{AppArgs, AppState, Command, LoadState, SceneBrushApp, View};
 
 /// 60 Hz: the budget of a frame, and the pace of the simulated pointer.
 const FRAME: Duration = Duration::from_micros(16_667);
@@ -24,11 +28,14 @@ const STROKE_FRAMES: usize = 60;
 struct Options {
     dirs: Vec<PathBuf>,
     seconds: f64,
+    /// Fresh app starts per precision setting.
+    starts: usize,
 }
 
 fn options() -> anyhow::Result<Options> {
     let mut dirs = Vec::new();
     let mut seconds = 10.0;
+    let mut starts = 3;
     // `cargo test --all-targets` runs this binary without `--bench`: a short smoke run then.
     let mut quick = true;
     let mut args = std::env::args().skip(1);
@@ -36,8 +43,11 @@ fn options() -> anyhow::Result<Options> {
         match a.as_str() {
             "--models-dir" => dirs.push(PathBuf::from(args.next().context("--models-dir DIR")?)),
             "--seconds" => seconds = args.next().context("--seconds S")?.parse()?,
+            "--starts" => starts = args.next().context("--starts N")?.parse()?,
             "--bench" => quick = false,
-            other => bail!("unknown argument {other:?}; use --models-dir DIR, --seconds S"),
+            other => {
+                bail!("unknown argument {other:?}; use --models-dir DIR, --seconds S, --starts N")
+            }
         }
     }
     if dirs.is_empty() {
@@ -50,6 +60,7 @@ fn options() -> anyhow::Result<Options> {
     Ok(Options {
         dirs,
         seconds: if quick { 0.5 } else { seconds },
+        starts: if quick { 1 } else { starts.max(1) },
     })
 }
 
@@ -67,13 +78,75 @@ fn pointer_at(app: &SceneBrushApp, frame: usize) -> Pos2 {
     app.canvas_to_screen(x, y)
 }
 
-fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
-    let args = AppArgs {
+fn app_args(opts: &Options) -> AppArgs {
+    AppArgs {
         model_dirs: opts.dirs.clone(),
         labels: None,
         provider: ProviderPreference::Auto,
         session_file: None,
+    }
+}
+
+/// Milliseconds from `SceneBrushApp::new` until the active model's first image is there, and
+/// the graph that made it.
+fn start_to_first_image(opts: &Options, precision: Precision) -> anyhow::Result<(f64, String)> {
+    let state = AppState {
+        precision,
+        ..AppState::default()
     };
+    let start = Instant::now();
+    let args = app_args(opts);
+    let mut h = Harness::builder()
+        .with_size([1440.0, 900.0])
+        .build_eframe(move |_cc| SceneBrushApp::new(&args, state));
+    loop {
+        h.step();
+        let app = h.state();
+        if let Some(id) = app.state().active_model.clone()
+            && app.result(&id).is_some()
+        {
+            let graph = match app.load_state(&id) {
+                Some(LoadState::Loaded { graph, .. }) => format!("{id} ({})", graph.label()),
+                _ => id,
+            };
+            return Ok((start.elapsed().as_secs_f64() * 1e3, graph));
+        }
+        if start.elapsed() > Duration::from_secs(180) {
+            bail!("no first image within 180 s from {:?}", opts.dirs);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn run_startup(opts: &Options) -> anyhow::Result<()> {
+    println!(
+        "\n## start-up to the first image ({} fresh starts per setting, interleaved)",
+        opts.starts
+    );
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); Precision::ALL.len()];
+    let mut graphs = vec![String::new(); Precision::ALL.len()];
+    for _ in 0..opts.starts {
+        for (i, p) in Precision::ALL.into_iter().enumerate() {
+            let (ms, graph) = start_to_first_image(opts, p)?;
+            times[i].push(ms);
+            graphs[i] = graph;
+        }
+    }
+    for (i, p) in Precision::ALL.into_iter().enumerate() {
+        times[i].sort_by(f64::total_cmp);
+        println!(
+            "precision {p}: median {:.0} ms (min {:.0}, max {:.0}); active model {}",
+            percentile(&times[i], 0.5),
+            times[i][0],
+            percentile(&times[i], 1.0),
+            graphs[i]
+        );
+    }
+    Ok(())
+}
+
+fn run_view(opts: &Options, view: View) -> anyhow::Result<()> {
+    let args = app_args(opts);
     let state = AppState {
         view,
         ..AppState::default()
@@ -183,6 +256,7 @@ fn main() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    run_startup(&opts)?;
     run_view(&opts, View::Paint)?;
     run_view(&opts, View::Compare)
 }

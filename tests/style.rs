@@ -11,7 +11,7 @@ use scenebrush::edit::{DILATE_PX, PhotoEdit, squared_distance_within};
 use scenebrush::inference::{
     Generator, InferenceError, ProviderPreference, Segmenter, StyleEncoder, has_encoder, read_photo,
 };
-use scenebrush::models::ModelPackage;
+use scenebrush::models::{ModelPackage, Precision};
 use scenebrush::style::{SavedStyle, Style, StyleError, generate};
 
 const SPADE_E: &str = "fixture-spade-encoder-untrained";
@@ -323,8 +323,11 @@ fn the_worker_renders_with_a_style() {
     let mut direct = Generator::load(&spade, ProviderPreference::Cpu).expect("generator");
     let want = generate(&mut direct, &layout, &style).expect("direct");
 
-    let worker =
-        InferenceWorker::spawn(vec![spade.clone(), ccfpse.clone()], ProviderPreference::Cpu);
+    let worker = InferenceWorker::spawn(
+        vec![spade.clone(), ccfpse.clone()],
+        ProviderPreference::Cpu,
+        Precision::Float,
+    );
     let request = |p: &ModelPackage, generation| RenderRequest {
         model_id: p.meta.id.clone(),
         labels: Arc::clone(&layout),

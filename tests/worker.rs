@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{fixture_packages, runtime, sample_layout};
 use scenebrush::canvas::{LabelMap, paint_stroke};
 use scenebrush::inference::{InferenceWorker, ProviderPreference, RenderRequest, WorkerEvent};
-use scenebrush::models::ModelPackage;
+use scenebrush::models::{ModelPackage, Precision};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -65,7 +65,11 @@ fn requests_submitted_while_loading_collapse_to_the_latest() {
     runtime();
     let package = fixture_packages().remove(0);
     let wakes = Arc::new(AtomicUsize::new(0));
-    let worker = InferenceWorker::spawn(vec![package.clone()], ProviderPreference::Cpu);
+    let worker = InferenceWorker::spawn(
+        vec![package.clone()],
+        ProviderPreference::Cpu,
+        Precision::Float,
+    );
     let counter = Arc::clone(&wakes);
     worker.set_wake(Box::new(move || {
         counter.fetch_add(1, Ordering::SeqCst);
@@ -106,7 +110,11 @@ fn requests_submitted_while_loading_collapse_to_the_latest() {
 fn painting_fast_renders_far_fewer_frames_and_always_the_last() {
     runtime();
     let package = fixture_packages().remove(0);
-    let worker = InferenceWorker::spawn(vec![package.clone()], ProviderPreference::Cpu);
+    let worker = InferenceWorker::spawn(
+        vec![package.clone()],
+        ProviderPreference::Cpu,
+        Precision::Float,
+    );
     collect(&worker, |e| matches!(e, WorkerEvent::ModelLoaded { .. }));
 
     // A simulated stroke: 200 brush samples, one request after each (as a UI painting live would).
@@ -144,7 +152,8 @@ fn painting_fast_renders_far_fewer_frames_and_always_the_last() {
 fn every_model_gets_its_own_slot_and_unknown_models_fail_cleanly() {
     runtime();
     let packages = fixture_packages();
-    let worker = InferenceWorker::spawn(packages.clone(), ProviderPreference::Cpu);
+    let worker =
+        InferenceWorker::spawn(packages.clone(), ProviderPreference::Cpu, Precision::Float);
     let labels = Arc::new(sample_layout(&packages[0]));
     for p in &packages {
         for g in 0..5 {
@@ -203,8 +212,12 @@ fn broken_package_added_later_reports_failure_and_others_keep_working() {
     broken.dir = dir;
     broken.meta.id = "broken".into();
 
-    let worker = InferenceWorker::spawn(vec![package.clone()], ProviderPreference::Cpu);
-    worker.add_package(broken);
+    let worker = InferenceWorker::spawn(
+        vec![package.clone()],
+        ProviderPreference::Cpu,
+        Precision::Float,
+    );
+    worker.add_package(broken, Precision::Float);
     let events = collect(&worker, |e| matches!(e, WorkerEvent::ModelFailed { .. }));
     match events.last() {
         Some(WorkerEvent::ModelFailed { model_id, error }) => {

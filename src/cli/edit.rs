@@ -8,15 +8,13 @@ use clap::Args;
 
 use crate::canvas::LabelMap;
 use crate::edit::{DILATE_PX, PhotoEdit};
-use crate::inference::{
-    Generator, ProviderPreference, Segmenter, StyleEncoder, has_encoder, init_runtime, read_photo,
-};
+use crate::inference::{Segmenter, StyleEncoder, has_encoder, init_runtime, read_photo};
 use crate::io::{ImageFormat, load_label_png_for, save_image};
 use crate::models::{ModelKind, ModelMeta, ModelPackage, ModelRegistry};
 use crate::style::Style;
 
 use super::style::{Resolved, StyleInput};
-use super::{check_labels_file, check_output, dirs_text, find_package};
+use super::{Run, check_labels_file, check_output, dirs_text, find_package};
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
@@ -125,7 +123,8 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-pub fn edit(dirs: &[PathBuf], pref: ProviderPreference, args: &EditArgs) -> anyhow::Result<()> {
+pub(super) fn edit(dirs: &[PathBuf], run: Run, args: &EditArgs) -> anyhow::Result<()> {
+    let pref = run.provider;
     check_output(&args.output, args.force)?;
     if args.photo.is_dir() {
         return Err(crate::io::IoError::Folder(args.photo.clone()).into());
@@ -181,12 +180,13 @@ pub fn edit(dirs: &[PathBuf], pref: ProviderPreference, args: &EditArgs) -> anyh
         }
         (None, None) => Style::Seed(0),
     };
+    let mut graph = "";
     let generated = if mask.is_empty() {
         // Nothing to generate: the output is the photo.
         None
     } else {
-        let mut generator = Generator::load(&package, pref)
-            .with_context(|| format!("model {:?} cannot be loaded", meta.id))?;
+        let mut generator = run.generator(&package)?;
+        graph = generator.graph().label();
         let image = crate::style::generate(&mut generator, &edited, &style)?;
         Some(image::DynamicImage::ImageRgba8(image).into_rgb8())
     };
@@ -220,9 +220,9 @@ pub fn edit(dirs: &[PathBuf], pref: ProviderPreference, args: &EditArgs) -> anyh
         );
     } else {
         println!(
-            "wrote {} ({w}x{h}): {} edited with {}, {}; at the model's {}x{}, {} layout pixels \
-             changed and {} pixels within {DILATE_PX} px of them are blended: every other pixel \
-             is the photo's own",
+            "wrote {} ({w}x{h}): {} edited with {} ({graph}), {}; at the model's {}x{}, {} layout \
+             pixels changed and {} pixels within {DILATE_PX} px of them are blended: every other \
+             pixel is the photo's own",
             args.output.display(),
             file_name(&args.photo),
             meta.id,

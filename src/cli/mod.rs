@@ -12,7 +12,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::inference::{Generator, ProviderPreference, init_runtime, planned_provider};
 use crate::io::{GridCell, ImageFormat, compare_grid, load_label_png_for, save_image};
-use crate::models::{ModelPackage, ModelRegistry, PackageStatus, default_model_dirs};
+use crate::models::{
+    GraphUsed, Int8Variant, ModelKind, ModelPackage, ModelRegistry, PackageStatus, Precision,
+    default_model_dirs,
+};
 use crate::style::{SavedStyle, Style};
 
 #[derive(Debug, Parser)]
@@ -30,6 +33,11 @@ pub struct Cli {
     /// Execution provider: auto, cpu, cuda, tensorrt, directml, coreml
     #[arg(long, value_name = "NAME", default_value = "auto", global = true)]
     pub provider: ProviderPreference,
+    /// Which graph of a generator runs: auto (its int8 variant when the package has a usable
+    /// one; the default) or float (model.onnx). In the GUI it sets "Use int8 models when
+    /// available"
+    #[arg(long, value_name = "auto|float", global = true)]
+    pub precision: Option<Precision>,
     /// Label map to open in the GUI
     #[arg(long, value_name = "FILE.png")]
     pub labels: Option<PathBuf>,
@@ -127,19 +135,68 @@ impl Cli {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let dirs = cli.model_dirs();
+    let run = Run {
+        provider: cli.provider,
+        precision: cli.precision.unwrap_or_default(),
+    };
     match &cli.command {
-        None => crate::ui::run_app(crate::ui::AppArgs {
-            model_dirs: dirs,
-            labels: cli.labels.clone(),
-            provider: cli.provider,
-            session_file: crate::ui::default_session_file(),
-        }),
-        Some(Command::Models) => list_models(&dirs, cli.provider, !cli.models_dirs.is_empty()),
-        Some(Command::Render(args)) => render(&dirs, cli.provider, args),
-        Some(Command::Compare(args)) => compare(&dirs, cli.provider, args),
+        None => crate::ui::run_app(
+            crate::ui::AppArgs {
+                model_dirs: dirs,
+                labels: cli.labels.clone(),
+                provider: cli.provider,
+                session_file: crate::ui::default_session_file(),
+            },
+            cli.precision,
+        ),
+        Some(Command::Models) => list_models(&dirs, run, !cli.models_dirs.is_empty()),
+        Some(Command::Render(args)) => render(&dirs, run, args),
+        Some(Command::Compare(args)) => compare(&dirs, run, args),
         Some(Command::Segment(args)) => segment::segment(&dirs, cli.provider, args),
-        Some(Command::Edit(args)) => edit::edit(&dirs, cli.provider, args),
+        Some(Command::Edit(args)) => edit::edit(&dirs, run, args),
         Some(Command::Train(args)) => train::train(args),
+    }
+}
+
+/// How the generators run: the execution provider and the graph (`--provider`, `--precision`).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    provider: ProviderPreference,
+    precision: Precision,
+}
+
+impl Run {
+    /// Loads a generator's session as asked; a note on stderr when its int8 variant was wanted
+    /// but the float graph runs.
+    fn generator(self, package: &ModelPackage) -> anyhow::Result<Generator> {
+        let generator = Generator::load_with(package, self.provider, self.precision)
+            .with_context(|| format!("model {:?} cannot be loaded", package.meta.id))?;
+        if let Some(note) = generator.graph().note() {
+            eprintln!("note: {}: {note}", package.meta.id);
+        }
+        Ok(generator)
+    }
+}
+
+/// The graphs of a generator package for `scenebrush models`: "float", "float, int8", or
+/// "float, int8 (unusable)" (the reason is printed under the table).
+fn graphs_text(package: &ModelPackage) -> &'static str {
+    match (&package.meta.kind, &package.int8) {
+        (ModelKind::Segmenter, _) | (_, Int8Variant::Absent) => "float",
+        (_, Int8Variant::Listed { .. }) => "float, int8",
+        (_, Int8Variant::Unusable { .. }) => "float, int8 (unusable)",
+    }
+}
+
+/// The graph `render` runs with `precision`.
+fn graph_run(package: &ModelPackage, precision: Precision) -> &'static str {
+    match (precision, &package.int8) {
+        (Precision::Auto, Int8Variant::Listed { .. })
+            if package.meta.kind == ModelKind::Generator =>
+        {
+            "int8"
+        }
+        _ => "float",
     }
 }
 
@@ -167,7 +224,8 @@ fn dir_problem_lines(registry: &ModelRegistry, explicit: bool) -> Vec<String> {
         .collect()
 }
 
-fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> anyhow::Result<()> {
+fn list_models(dirs: &[PathBuf], run: Run, explicit: bool) -> anyhow::Result<()> {
+    let pref = run.provider;
     let runtime = init_runtime();
     let registry = ModelRegistry::scan(dirs);
     match &runtime {
@@ -190,7 +248,7 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> an
         } else {
             "-".into()
         };
-        let rows: Vec<[String; 8]> = registry
+        let rows: Vec<[String; 10]> = registry
             .entries
             .iter()
             .map(|e| {
@@ -207,6 +265,11 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> an
                     m.and_then(|m| m.discriminator.clone())
                         .unwrap_or("-".into()),
                     m.map_or("-".into(), |m| format!("{}x{}", m.width, m.height)),
+                    e.package.as_ref().map_or("-", graphs_text).into(),
+                    match &e.package {
+                        Some(p) if e.is_available() => graph_run(p, run.precision).into(),
+                        _ => "-".into(),
+                    },
                     if e.is_available() {
                         provider.clone()
                     } else {
@@ -217,7 +280,7 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> an
             })
             .collect();
         let header = [
-            "ID", "NAME", "KIND", "ARCH", "DISC", "SIZE", "PROVIDER", "STATUS",
+            "ID", "NAME", "KIND", "ARCH", "DISC", "SIZE", "GRAPHS", "RUNS", "PROVIDER", "STATUS",
         ];
         let mut widths = header.map(str::len);
         for r in &rows {
@@ -240,6 +303,17 @@ fn list_models(dirs: &[PathBuf], pref: ProviderPreference, explicit: bool) -> an
         for r in &rows {
             line(r);
         }
+        // Why an int8 variant is not used (the package stays available with its float graph).
+        for e in registry.entries.iter().filter(|e| e.is_available()) {
+            if let Some(reason) = e.package.as_ref().and_then(|p| p.int8.problem()) {
+                println!("note: {}: {reason}", e.id);
+            }
+        }
+        println!(
+            "RUNS: the graph render, compare and edit run with --precision {} (auto: the int8 \
+             variant when a package has a usable one; float: model.onnx)",
+            run.precision
+        );
     }
     runtime
         .map(|_| ())
@@ -347,18 +421,18 @@ struct Rendered {
     image: image::RgbaImage,
     ms: f64,
     provider: String,
+    graph: GraphUsed,
 }
 
 fn render_one(
     package: &ModelPackage,
     labels: &Path,
     style: &Style,
-    pref: ProviderPreference,
+    run: Run,
 ) -> anyhow::Result<Rendered> {
     let map = load_label_png_for(labels, &package.meta)?;
     init_runtime()?;
-    let mut generator = Generator::load(package, pref)
-        .with_context(|| format!("model {:?} cannot be loaded", package.meta.id))?;
+    let mut generator = run.generator(package)?;
     for note in &generator.provider().notes {
         tracing::info!("{}: {note}", package.meta.id);
     }
@@ -368,10 +442,12 @@ fn render_one(
         image,
         ms: start.elapsed().as_secs_f64() * 1e3,
         provider: generator.provider().used.clone(),
+        graph: generator.graph().clone(),
     })
 }
 
-fn render(dirs: &[PathBuf], pref: ProviderPreference, args: &RenderArgs) -> anyhow::Result<()> {
+fn render(dirs: &[PathBuf], run: Run, args: &RenderArgs) -> anyhow::Result<()> {
+    let pref = run.provider;
     check_output(&args.output, args.force)?;
     if let Some(path) = &args.save_style {
         style::check_style_output(path, args.force)?;
@@ -391,7 +467,7 @@ fn render(dirs: &[PathBuf], pref: ProviderPreference, args: &RenderArgs) -> anyh
             style::Resolved::Fallback { error, .. } => return Err(error),
         },
     };
-    let r = render_one(&package, &args.labels, &style, pref)?;
+    let r = render_one(&package, &args.labels, &style, run)?;
     if let Some(path) = &args.save_style {
         let name = style_input
             .as_ref()
@@ -400,11 +476,12 @@ fn render(dirs: &[PathBuf], pref: ProviderPreference, args: &RenderArgs) -> anyh
     }
     save_image(&args.output, &r.image, args.force)?;
     println!(
-        "wrote {} ({}x{}) with {} on {}, {}, {:.1} ms{}",
+        "wrote {} ({}x{}) with {} ({}) on {}, {}, {:.1} ms{}",
         args.output.display(),
         r.image.width(),
         r.image.height(),
         package.meta.id,
+        r.graph.label(),
         r.provider,
         style.describe(),
         r.ms,
@@ -415,7 +492,8 @@ fn render(dirs: &[PathBuf], pref: ProviderPreference, args: &RenderArgs) -> anyh
     Ok(())
 }
 
-fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> anyhow::Result<()> {
+fn compare(dirs: &[PathBuf], run: Run, args: &CompareArgs) -> anyhow::Result<()> {
+    let pref = run.provider;
     let ids: Vec<&str> = args
         .models
         .iter()
@@ -476,7 +554,7 @@ fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> an
     }];
     for (package, (style, fallback)) in packages.iter().zip(&styles) {
         let m = &package.meta;
-        let r = render_one(package, &args.labels, style, pref)?;
+        let r = render_one(package, &args.labels, style, run)?;
         let style_text = match fallback {
             Some(why) => format!("{} ({why})", style.describe()),
             None => style.describe(),
@@ -490,7 +568,12 @@ fn compare(dirs: &[PathBuf], pref: ProviderPreference, args: &CompareArgs) -> an
                     m.architecture,
                     m.discriminator.as_deref().unwrap_or("-")
                 ),
-                format!("{:.0} ms on {} · {style_text}", r.ms, r.provider),
+                format!(
+                    "{:.0} ms on {} · {} · {style_text}",
+                    r.ms,
+                    r.provider,
+                    r.graph.label()
+                ),
             ],
         });
         if let Some(why) = fallback {

@@ -18,6 +18,6 @@ pub use segmenter::{
     Segmenter, aspect_crop_rect, crop_to_aspect, fit_photo, labels_from_logits, labels_from_photo,
     photo_tensor, read_photo,
 };
-pub use session::{Generator, InferenceError, LoadTimings, check_package};
+pub use session::{Generator, InferenceError, LoadTimings, check_int8_variant, check_package};
 pub use tensor::{image_from_tensor, label_tensor_from_map, z_from_seed};
 pub use worker::{InferenceWorker, RenderRequest, WorkerEvent};

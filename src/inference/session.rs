@@ -13,7 +13,7 @@ use super::providers::{ProviderPreference, ProviderReport, register_providers};
 use super::runtime::{RuntimeError, environment};
 use super::tensor::{image_from_tensor, label_tensor_from_map, z_from_seed};
 use crate::canvas::LabelMap;
-use crate::models::{ModelKind, ModelMeta, ModelPackage};
+use crate::models::{GraphUsed, Int8Variant, ModelKind, ModelMeta, ModelPackage, Precision};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum InferenceError {
@@ -300,9 +300,8 @@ pub(super) fn create_session(
     }
 }
 
-/// Opens a package's network without optimisation (fast) and checks its inputs and outputs.
-pub fn check_package(package: &ModelPackage) -> Result<(), InferenceError> {
-    let path = package.onnx_path();
+/// Opens a graph without optimisation (fast) and checks its inputs and outputs against `meta`.
+fn check_graph(path: &Path, meta: &ModelMeta) -> Result<(), InferenceError> {
     let env = environment()?;
     let session = Session::builder(env)
         .and_then(|b| {
@@ -310,9 +309,35 @@ pub fn check_package(package: &ModelPackage) -> Result<(), InferenceError> {
                 .map_err(ort::Error::from)
         })
         .and_then(|b| b.with_intra_threads(1).map_err(ort::Error::from))
-        .and_then(|mut b| b.commit_from_file(&path))
-        .map_err(|e| session_error(&path, e))?;
-    check_network(&session, &path, &package.meta)
+        .and_then(|mut b| b.commit_from_file(path))
+        .map_err(|e| session_error(path, e))?;
+    check_network(&session, path, meta)
+}
+
+/// Opens a package's network (model.onnx) without optimisation (fast) and checks its inputs and
+/// outputs. The int8 variant is checked by [`check_int8_variant`].
+pub fn check_package(package: &ModelPackage) -> Result<(), InferenceError> {
+    check_graph(&package.onnx_path(), &package.meta)
+}
+
+/// Checks a package's int8 variant exactly as [`check_package`] checks model.onnx. Returns the
+/// variant as it can be used: unchanged when absent, already unusable or fine; else unusable
+/// with the reason (naming the file), so that the float graph runs instead.
+pub fn check_int8_variant(package: &ModelPackage) -> Int8Variant {
+    match package.int8.path() {
+        Some(path) => match check_graph(path, &package.meta) {
+            Ok(()) => package.int8.clone(),
+            Err(e) => Int8Variant::Unusable {
+                reason: int8_not_used(&e),
+            },
+        },
+        None => package.int8.clone(),
+    }
+}
+
+/// Why the int8 variant is not used, as a note.
+fn int8_not_used(e: &InferenceError) -> String {
+    format!("the int8 variant is not used ({e}); model.onnx (float) runs instead")
 }
 
 /// A generator package with its ONNX Runtime session, created once and warmed up.
@@ -322,6 +347,8 @@ pub struct Generator {
     path: PathBuf,
     provider: ProviderReport,
     timings: LoadTimings,
+    /// model.onnx or the int8 variant (and why not that one, when it was wanted).
+    graph: GraphUsed,
 }
 
 /// Where the time of [`Generator::load`] went, in milliseconds.
@@ -339,36 +366,87 @@ impl std::fmt::Debug for Generator {
             .field("id", &self.meta.id)
             .field("path", &self.path)
             .field("provider", &self.provider)
+            .field("graph", &self.graph)
             .finish_non_exhaustive()
     }
 }
 
 impl Generator {
-    /// Creates the session on the preferred provider, checks it against model.json and runs it
-    /// once (the first run allocates and tunes, so later runs have steady latency).
+    /// The float graph (model.onnx): creates the session on the preferred provider, checks it
+    /// against model.json and runs it once (the first run allocates and tunes, so later runs
+    /// have steady latency). [`Generator::load_with`] may run the int8 variant instead.
     pub fn load(
         package: &ModelPackage,
         pref: ProviderPreference,
     ) -> Result<Generator, InferenceError> {
-        let meta = package.meta.clone();
+        Self::load_with(package, pref, Precision::Float)
+    }
+
+    /// As [`Generator::load`], with the graph `precision` asks for: with `Auto`, the package's
+    /// int8 variant when it has one, checked as model.onnx is. An int8 variant that cannot be
+    /// opened, does not match model.json or fails its first run never fails the load: the float
+    /// graph runs instead and [`Generator::graph`] says why.
+    pub fn load_with(
+        package: &ModelPackage,
+        pref: ProviderPreference,
+        precision: Precision,
+    ) -> Result<Generator, InferenceError> {
+        let meta = &package.meta;
         if meta.kind != ModelKind::Generator {
             return Err(InferenceError::NotAGenerator {
-                model: meta.id,
+                model: meta.id.clone(),
                 kind: meta.kind,
             });
         }
-        let path = package.onnx_path();
+        let float = || Self::load_graph(package.onnx_path(), meta, pref);
+        let (mut generator, graph) = match (precision, &package.int8) {
+            (Precision::Float, _) | (Precision::Auto, Int8Variant::Absent) => {
+                (float()?, GraphUsed::Float)
+            }
+            (Precision::Auto, Int8Variant::Unusable { reason }) => (
+                float()?,
+                GraphUsed::FloatInstead {
+                    reason: reason.clone(),
+                },
+            ),
+            (Precision::Auto, Int8Variant::Listed { path, .. }) => {
+                match Self::load_graph(path.clone(), meta, pref) {
+                    Ok(g) => (g, GraphUsed::Int8),
+                    Err(e) => {
+                        let reason = int8_not_used(&e);
+                        tracing::info!("{}: {reason}", meta.id);
+                        (float()?, GraphUsed::FloatInstead { reason })
+                    }
+                }
+            }
+        };
+        generator.graph = graph;
+        Ok(generator)
+    }
+
+    /// One graph of a generator package: session, check, warm-up.
+    fn load_graph(
+        path: PathBuf,
+        meta: &ModelMeta,
+        pref: ProviderPreference,
+    ) -> Result<Generator, InferenceError> {
+        let meta = meta.clone();
         let start = Instant::now();
         let (session, provider) = create_session(&path, pref)?;
         let session_ms = start.elapsed().as_secs_f64() * 1e3;
         check_network(&session, &path, &meta)?;
-        tracing::info!("{}: session on {provider}", meta.id);
+        tracing::info!(
+            "{}: session on {provider} ({})",
+            meta.id,
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
         let mut generator = Generator {
             session,
             meta,
             path,
             provider,
             timings: LoadTimings::default(),
+            graph: GraphUsed::Float,
         };
         let blank = LabelMap::new(
             generator.meta.width,
@@ -390,6 +468,16 @@ impl Generator {
 
     pub fn meta(&self) -> &ModelMeta {
         &self.meta
+    }
+
+    /// The graph this session runs: model.onnx or the int8 variant.
+    pub fn graph(&self) -> &GraphUsed {
+        &self.graph
+    }
+
+    /// The file of the graph this session runs.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Session creation + check + warm-up time in milliseconds.

@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::providers::{ProviderPreference, ProviderReport};
 use super::session::Generator;
 use crate::canvas::LabelMap;
-use crate::models::ModelPackage;
+use crate::models::{GraphUsed, ModelPackage, Precision};
 use crate::style::Style;
 
 /// Render `labels` with `model_id` and the z of `seed`. `generation` is the caller's counter,
@@ -29,6 +29,8 @@ pub enum WorkerEvent {
         model_id: String,
         provider: ProviderReport,
         load_ms: f64,
+        /// model.onnx or the int8 variant (and why not that one, when it was wanted).
+        graph: GraphUsed,
     },
     ModelFailed {
         model_id: String,
@@ -53,7 +55,8 @@ type Wake = Box<dyn Fn() + Send>;
 
 #[derive(Default)]
 struct State {
-    to_load: VecDeque<ModelPackage>,
+    /// Each with the graph to run.
+    to_load: VecDeque<(ModelPackage, Precision)>,
     /// Each with the style that replaces its seed, if any.
     pending: VecDeque<(RenderRequest, Option<Style>)>,
     shutdown: bool,
@@ -73,7 +76,7 @@ impl Shared {
 }
 
 enum Job {
-    Load(Box<ModelPackage>),
+    Load(Box<ModelPackage>, Precision),
     Render(RenderRequest, Option<Style>),
 }
 
@@ -86,12 +89,17 @@ pub struct InferenceWorker {
 }
 
 impl InferenceWorker {
-    /// Starts the thread; it loads `packages` (in order, before any render) and reports each with
-    /// `ModelLoaded` or `ModelFailed`. Requests submitted meanwhile wait in their slots.
-    pub fn spawn(packages: Vec<ModelPackage>, pref: ProviderPreference) -> InferenceWorker {
+    /// Starts the thread; it loads `packages` (in order, before any render; the graph
+    /// `precision` asks for, see [`Generator::load_with`]) and reports each with `ModelLoaded`
+    /// or `ModelFailed`. Requests submitted meanwhile wait in their slots.
+    pub fn spawn(
+        packages: Vec<ModelPackage>,
+        pref: ProviderPreference,
+        precision: Precision,
+    ) -> InferenceWorker {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                to_load: packages.into(),
+                to_load: packages.into_iter().map(|p| (p, precision)).collect(),
                 ..State::default()
             }),
             work: Condvar::new(),
@@ -145,9 +153,10 @@ impl InferenceWorker {
         self.shared.work.notify_one();
     }
 
-    /// Loads (or reloads, replacing the session of the same id) a package on the worker thread.
-    pub fn add_package(&self, package: ModelPackage) {
-        self.shared.state().to_load.push_back(package);
+    /// Loads (or reloads, replacing the session of the same id) a package on the worker thread,
+    /// the graph `precision` asks for. Renders already waiting are made after it.
+    pub fn add_package(&self, package: ModelPackage, precision: Precision) {
+        self.shared.state().to_load.push_back((package, precision));
         self.shared.work.notify_one();
     }
 
@@ -203,8 +212,8 @@ fn next_job(shared: &Shared) -> Option<Job> {
         if state.shutdown {
             return None;
         }
-        if let Some(p) = state.to_load.pop_front() {
-            return Some(Job::Load(Box::new(p)));
+        if let Some((p, precision)) = state.to_load.pop_front() {
+            return Some(Job::Load(Box::new(p), precision));
         }
         if let Some((r, style)) = state.pending.pop_front() {
             return Some(Job::Render(r, style));
@@ -230,16 +239,17 @@ fn worker_loop(shared: &Shared, tx: &Sender<WorkerEvent>, pref: ProviderPreferen
     };
     while let Some(job) = next_job(shared) {
         match job {
-            Job::Load(package) => {
+            Job::Load(package, precision) => {
                 let id = package.meta.id.clone();
                 generators.remove(&id);
-                match Generator::load(&package, pref) {
+                match Generator::load_with(&package, pref, precision) {
                     Ok(g) => {
                         failed.remove(&id);
                         let event = WorkerEvent::ModelLoaded {
                             model_id: id.clone(),
                             provider: g.provider().clone(),
                             load_ms: g.load_ms(),
+                            graph: g.graph().clone(),
                         };
                         generators.insert(id, g);
                         send(event);

@@ -75,6 +75,10 @@ pub struct ModelMeta {
     pub metrics: Option<Metrics>,
     #[serde(default)]
     pub license: Option<String>,
+    /// Other graphs of the same network (`{"int8": {"file": "model-int8.onnx", ...}}`): free-form
+    /// JSON, read by [`super::Int8Variant::read`] and otherwise shown as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<serde_json::Value>,
 }
 
 impl ModelMeta {

@@ -6,6 +6,7 @@ mod meta;
 mod onnx;
 mod package;
 mod registry;
+mod variant;
 
 pub use arch::{Architecture, Discriminator, UnknownName};
 pub use classes::{ClassTable, camvid};
@@ -19,6 +20,7 @@ pub use registry::{
     DEFAULT_GENERATOR, DEFAULT_SEGMENTER, DirProblem, MODELS_ENV, ModelRegistry, PackageStatus,
     RegistryEntry, default_model_dirs, user_models_dir,
 };
+pub use variant::{GraphUsed, Int8Variant, Precision};
 
 /// A valid CamVid-like model.json (12 classes, 192x256, z_dim 8) for unit tests.
 #[cfg(test)]

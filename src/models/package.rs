@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::meta::ModelMeta;
+use super::variant::Int8Variant;
 
 pub const METADATA_FILE: &str = "model.json";
 pub const NETWORK_FILE: &str = "model.onnx";
@@ -105,11 +106,15 @@ fn check_entry(path: &Path, folder: bool) -> Result<u64, PackageError> {
 pub struct ModelPackage {
     pub dir: PathBuf,
     pub meta: ModelMeta,
+    /// The optional int8 variant of model.onnx (`variants.int8`): its problems never make the
+    /// package unusable, the float graph runs instead.
+    pub int8: Int8Variant,
 }
 
 impl ModelPackage {
-    /// Reads and validates `dir/model.json` and checks that `dir/model.onnx` exists.
-    /// The network itself is checked by [`crate::inference::check_package`].
+    /// Reads and validates `dir/model.json` and checks that `dir/model.onnx` exists (and the int8
+    /// variant's file, when listed: a problem there is kept in [`ModelPackage::int8`]).
+    /// The networks themselves are checked by [`crate::inference::check_package`].
     pub fn load(dir: &Path) -> Result<ModelPackage, PackageError> {
         check_entry(dir, true)?;
         let json_path = dir.join(METADATA_FILE);
@@ -133,9 +138,16 @@ impl ModelPackage {
             reason,
         })?;
         check_entry(&dir.join(NETWORK_FILE), false)?;
+        let int8 = match meta.kind {
+            super::meta::ModelKind::Generator => {
+                Int8Variant::read(meta.variants.as_ref(), dir, &json_path)
+            }
+            super::meta::ModelKind::Segmenter => Int8Variant::Absent,
+        };
         Ok(ModelPackage {
             dir: dir.to_path_buf(),
             meta,
+            int8,
         })
     }
 

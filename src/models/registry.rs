@@ -116,19 +116,27 @@ fn id_hint(dir: &Path) -> Option<String> {
 }
 
 impl ModelRegistry {
-    /// Reads every package in `dirs` and opens each network with ONNX Runtime to check that its
-    /// inputs and outputs match its metadata. Broken packages are kept as unavailable entries
+    /// Reads every package in `dirs` and opens each network with ONNX Runtime (model.onnx and
+    /// the int8 variant, when listed) to check that its inputs and outputs match its metadata. Broken packages are kept as unavailable entries
     /// with the reason; see [`ModelRegistry::scan_metadata`] for which of several packages with
     /// one id is used.
     pub fn scan(dirs: &[PathBuf]) -> ModelRegistry {
         let mut reg = Self::scan_metadata(dirs);
         for entry in &mut reg.entries {
-            if let (PackageStatus::Available, Some(package)) = (&entry.status, &entry.package)
-                && let Err(e) = crate::inference::check_package(package)
-            {
-                entry.status = PackageStatus::Unavailable {
-                    reason: e.to_string(),
-                };
+            if entry.status != PackageStatus::Available {
+                continue;
+            }
+            let Some(package) = &mut entry.package else {
+                continue;
+            };
+            match crate::inference::check_package(package) {
+                // The int8 variant is checked as model.onnx is; its problems stay a note.
+                Ok(()) => package.int8 = crate::inference::check_int8_variant(package),
+                Err(e) => {
+                    entry.status = PackageStatus::Unavailable {
+                        reason: e.to_string(),
+                    }
+                }
             }
         }
         reg

@@ -1000,6 +1000,7 @@ mod tests {
         let base = ModelPackage {
             dir: base_dir,
             meta,
+            int8: Default::default(),
         };
         inputs.base = Some(&base);
         let tune = TrainSettings {

@@ -18,14 +18,15 @@ use std::path::PathBuf;
 
 pub use app::SceneBrushApp;
 pub use resources::{
-    AppArgs, CheckState, DialogPurpose, EditSession, ErrorReport, ModelStyle, PendingDialog,
-    TrainingRuntime,
+    AppArgs, CheckState, DialogPurpose, EditSession, ErrorReport, LoadState, ModelStyle,
+    PendingDialog, TrainingRuntime,
 };
 pub use state::{
     AppState, Command, EditView, MAX_COMPARE, SaveKind, StyleChoice, TrainCommand, TrainPick, View,
 };
 pub use views::{
     CANVAS_LABEL, EXPORT_EDITED, EXPORT_FULL_SIZE, SAVE_STYLE, STOP_EDITING, STYLE_FROM_PHOTO,
+    USE_INT8,
 };
 
 /// Window title and the name eframe stores settings under.
@@ -58,8 +59,9 @@ fn apply_compare_env(state: &mut AppState) {
     }
 }
 
-/// Opens the main window and runs until it is closed.
-pub fn run_app(args: AppArgs) -> anyhow::Result<()> {
+/// Opens the main window and runs until it is closed. `precision` (`--precision`), when given,
+/// replaces the "Use int8 models when available" setting.
+pub fn run_app(args: AppArgs, precision: Option<crate::models::Precision>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(APP_NAME)
@@ -79,6 +81,9 @@ pub fn run_app(args: AppArgs) -> anyhow::Result<()> {
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default();
             apply_compare_env(&mut state);
+            if let Some(precision) = precision {
+                state.precision = precision;
+            }
             Ok(Box::new(SceneBrushApp::new(&args, state)))
         }),
     )

@@ -223,8 +223,12 @@ pub fn grid_cells(state: &AppState, res: &Resources) -> Option<Vec<GridCell>> {
             if let Some(p) = res.models.package(id) {
                 caption.push(p.meta.architecture_line());
             }
+            let precision = res
+                .models
+                .precision_label(id)
+                .map_or_else(String::new, |p| format!(" · {p}"));
             caption.push(format!(
-                "{} · {}",
+                "{}{precision} · {}",
                 latency_text(result.latency_ms),
                 res.model_style(state, id).caption()
             ));

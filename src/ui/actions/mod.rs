@@ -88,6 +88,7 @@ pub fn apply(
         Command::StopEditing => edit::stop_editing(res, ""),
         Command::SetEditView(view) => state.edit_view = view,
         Command::RescanModels => models::rescan(res),
+        Command::SetPrecision(precision) => models::set_precision(state, res, precision),
         Command::Train(command) => training::apply_train_command(command, state, res),
         Command::Save {
             kind, path: None, ..

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::models::Precision;
 use crate::ui::resources::{ModelStyle, Resources, choose_active};
 use crate::ui::state::{AppState, MAX_COMPARE, View};
 
@@ -55,6 +56,19 @@ pub fn keep_active_model_usable(state: &mut AppState, res: &mut Resources) {
     match next {
         Some(id) => set_active_model(state, res, &id),
         None => state.active_model = None,
+    }
+}
+
+/// Runs the int8 variants of the generators that have one (`Auto`) or always the float graphs:
+/// the sessions are loaded again; the painting, the style and the images on screen stay until
+/// the new sessions render them again.
+pub fn set_precision(state: &mut AppState, res: &mut Resources, precision: Precision) {
+    state.precision = precision;
+    if res.models.set_precision(precision) {
+        res.messages.show_notice(match precision {
+            Precision::Auto => "Loading the int8 variants of the models that have one",
+            Precision::Float => "Loading the float models",
+        });
     }
 }
 

@@ -71,7 +71,7 @@ impl Resources {
         state.sanitize();
         let runtime_info = init_runtime().map_err(|e| e.to_string());
         let registry = ModelRegistry::scan_metadata(&args.model_dirs);
-        let mut models = Models::new(registry, runtime_info, args.provider);
+        let mut models = Models::new(registry, runtime_info, args.provider, state.precision);
         let generators = models.generator_packages();
         choose_models(state, &models.generator_ids(), |id| models.is_usable(id));
         models.start_worker(load_order(generators.clone(), state));

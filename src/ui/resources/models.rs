@@ -11,7 +11,9 @@ use crate::canvas::LabelMap;
 use crate::inference::{
     InferenceWorker, ProviderPreference, ProviderReport, RenderRequest, RuntimeInfo, WorkerEvent,
 };
-use crate::models::{ModelKind, ModelPackage, ModelRegistry, PackageStatus, RegistryEntry};
+use crate::models::{
+    GraphUsed, ModelKind, ModelPackage, ModelRegistry, PackageStatus, Precision, RegistryEntry,
+};
 use crate::style::Style;
 
 /// Style previews are kept this wide (pixels): they show as small cards.
@@ -59,6 +61,8 @@ pub enum LoadState {
     Loaded {
         provider: ProviderReport,
         load_ms: f64,
+        /// model.onnx or the int8 variant (and why not that one, when it was wanted).
+        graph: GraphUsed,
     },
     Failed(String),
 }
@@ -84,6 +88,14 @@ impl LoadState {
     pub fn provider(&self) -> Option<&ProviderReport> {
         match self {
             LoadState::Loaded { provider, .. } => Some(provider),
+            _ => None,
+        }
+    }
+
+    /// The graph a loaded session runs.
+    pub fn graph(&self) -> Option<&GraphUsed> {
+        match self {
+            LoadState::Loaded { graph, .. } => Some(graph),
             _ => None,
         }
     }
@@ -115,6 +127,11 @@ pub struct GeneratorState {
     requests: VecDeque<(u64, RenderPurpose)>,
     /// Kept styles' previews, by style fingerprint.
     pub previews: HashMap<u64, StylePreview>,
+    /// Loads asked of the worker and not answered yet: only the last answer is the session.
+    loads_out: usize,
+    /// The image on screen was made by a session since replaced (another precision): it is
+    /// rendered again, and until then not settled.
+    pub outdated: bool,
 }
 
 impl GeneratorState {
@@ -128,7 +145,16 @@ impl GeneratorState {
             awaiting: None,
             requests: VecDeque::new(),
             previews: HashMap::new(),
+            loads_out: 0,
+            outdated: false,
         }
+    }
+
+    /// Whether the load answered now is the last one asked for (an earlier one's answer,
+    /// overtaken by a reload, does not change the load state).
+    fn load_answered(&mut self) -> bool {
+        self.loads_out = self.loads_out.saturating_sub(1);
+        self.loads_out == 0
     }
 
     /// Nothing is asked of the worker for this generator: a preview may go out.
@@ -169,7 +195,7 @@ impl GeneratorState {
     /// Shows `key` (its image or its render error), or never will (its session failed).
     pub fn settled_at(&self, key: RenderKey) -> bool {
         self.load.is_failed()
-            || self.result.as_ref().is_some_and(|r| r.key == key)
+            || (!self.outdated && self.result.as_ref().is_some_and(|r| r.key == key))
             || self.error.as_ref().is_some_and(|(k, _)| *k == key)
     }
 }
@@ -188,6 +214,8 @@ pub struct Models {
     pub registry: ModelRegistry,
     pub runtime_info: Result<RuntimeInfo, String>,
     pub provider: ProviderPreference,
+    /// Which graph of each generator package the sessions run (the user's setting).
+    pub precision: Precision,
     worker: Option<InferenceWorker>,
     generators: HashMap<String, GeneratorState>,
     waker: Option<Waker>,
@@ -204,6 +232,7 @@ impl Models {
         registry: ModelRegistry,
         runtime_info: Result<RuntimeInfo, String>,
         provider: ProviderPreference,
+        precision: Precision,
     ) -> Models {
         let load = match &runtime_info {
             Ok(_) => LoadState::Loading,
@@ -217,6 +246,7 @@ impl Models {
             registry,
             runtime_info,
             provider,
+            precision,
             worker: None,
             generators,
             waker: None,
@@ -228,7 +258,12 @@ impl Models {
     /// Starts the inference worker, which loads `packages` in this order before any render.
     pub fn start_worker(&mut self, packages: Vec<ModelPackage>) {
         if self.runtime_info.is_ok() && !packages.is_empty() {
-            let worker = InferenceWorker::spawn(packages, self.provider);
+            for package in &packages {
+                if let Some(generator) = self.generators.get_mut(&package.meta.id) {
+                    generator.loads_out += 1;
+                }
+            }
+            let worker = InferenceWorker::spawn(packages, self.provider, self.precision);
             self.install_waker(&worker);
             self.worker = Some(worker);
         }
@@ -421,20 +456,30 @@ impl Models {
                 model_id,
                 provider,
                 load_ms,
+                graph,
             } => {
-                self.generators
+                let generator = self
+                    .generators
                     .entry(model_id)
-                    .or_insert_with(|| GeneratorState::new(LoadState::Loading))
-                    .load = LoadState::Loaded { provider, load_ms };
+                    .or_insert_with(|| GeneratorState::new(LoadState::Loading));
+                if generator.load_answered() {
+                    generator.load = LoadState::Loaded {
+                        provider,
+                        load_ms,
+                        graph,
+                    };
+                }
             }
             WorkerEvent::ModelFailed { model_id, error } => {
                 let generator = self
                     .generators
                     .entry(model_id)
                     .or_insert_with(|| GeneratorState::new(LoadState::Loading));
-                generator.load = LoadState::Failed(error);
-                generator.submitted = None;
-                generator.awaiting = None;
+                if generator.load_answered() {
+                    generator.load = LoadState::Failed(error);
+                    generator.submitted = None;
+                    generator.awaiting = None;
+                }
             }
             WorkerEvent::Rendered {
                 model_id,
@@ -456,6 +501,7 @@ impl Models {
                             revision,
                         });
                         generator.error = None;
+                        generator.outdated = false;
                     }
                     Some(RenderPurpose::Preview { style, version }) => {
                         self.preview_revision += 1;
@@ -480,7 +526,10 @@ impl Models {
                     return;
                 };
                 match generator.answered(generation) {
-                    Some(RenderPurpose::Main(key)) => generator.error = Some((key, error)),
+                    Some(RenderPurpose::Main(key)) => {
+                        generator.error = Some((key, error));
+                        generator.outdated = false;
+                    }
                     Some(RenderPurpose::Preview { style, version }) => {
                         tracing::warn!("{model_id}: style preview failed: {error}");
                         self.preview_revision += 1;
@@ -497,6 +546,66 @@ impl Models {
                 }
             }
         }
+    }
+
+    /// Runs the generators with the graphs `precision` asks for from now on: every generator
+    /// whose session is loaded or loading is loaded again (its image stays on screen until the
+    /// new session renders it again). Returns whether anything changed.
+    pub fn set_precision(&mut self, precision: Precision) -> bool {
+        if precision == self.precision {
+            return false;
+        }
+        self.precision = precision;
+        let Some(worker) = &self.worker else {
+            return true;
+        };
+        for package in self.registry.generators() {
+            let Some(generator) = self.generators.get_mut(&package.meta.id) else {
+                continue;
+            };
+            if generator.load.is_failed() {
+                // Its float graph failed (or ONNX Runtime is missing): no graph of it runs.
+                continue;
+            }
+            worker.add_package(package.clone(), precision);
+            generator.loads_out += 1;
+            generator.load = LoadState::Loading;
+            // Rendered again by the new session: the image on screen, then the styles' previews.
+            // Answers to requests sent before are the old session's: forgotten, so ignored.
+            generator.requests.clear();
+            generator.awaiting = None;
+            generator.submitted = None;
+            generator.submitted_at = None;
+            generator.outdated = generator.result.is_some();
+            generator.previews.clear();
+        }
+        true
+    }
+
+    /// A note about a generator's int8 variant, if there is one to make: why it is not used
+    /// (its package's problem, or its session's), else `None`.
+    pub fn int8_note(&self, id: &str) -> Option<String> {
+        if let Some(note) = self
+            .get(id)
+            .and_then(|g| g.load.graph())
+            .and_then(GraphUsed::note)
+        {
+            return Some(note.to_string());
+        }
+        self.package(id)
+            .and_then(|p| p.int8.problem())
+            .map(str::to_string)
+    }
+
+    /// The precision a generator runs, when worth saying: "int8" when its int8 variant runs,
+    /// "float" when it has one but runs model.onnx (by the setting or because the variant is
+    /// unusable); `None` for a package without an int8 variant, or a session not loaded.
+    pub fn precision_label(&self, id: &str) -> Option<&'static str> {
+        let graph = self.get(id)?.load.graph()?;
+        let has_variant = self
+            .package(id)
+            .is_some_and(|p| p.int8 != crate::models::Int8Variant::Absent);
+        (graph.is_int8() || has_variant).then(|| graph.label())
     }
 
     /// Adds a package folder that appeared after start-up (a training run's export) and starts
@@ -529,14 +638,15 @@ impl Models {
                 Err(reason) => LoadState::Failed(reason.clone()),
                 Ok(_) => {
                     match &self.worker {
-                        Some(worker) => worker.add_package(package.clone()),
+                        Some(worker) => worker.add_package(package.clone(), self.precision),
                         None => self.start_worker(vec![package.clone()]),
                     }
                     LoadState::Loading
                 }
             };
-            self.generators
-                .insert(id.clone(), GeneratorState::new(load));
+            let mut generator = GeneratorState::new(load);
+            generator.loads_out = usize::from(generator.load.is_loading());
+            self.generators.insert(id.clone(), generator);
         }
         self.registry.entries.push(RegistryEntry {
             dir: package.dir.clone(),

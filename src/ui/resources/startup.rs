@@ -285,6 +285,7 @@ mod tests {
         ModelPackage {
             dir: PathBuf::from(id),
             meta: crate::models::ModelMeta::from_json(&json).expect("meta"),
+            int8: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::canvas::Tool;
+use crate::models::Precision;
 use crate::style::SavedStyle;
 use crate::training::TrainSettings;
 
@@ -75,6 +76,10 @@ pub struct AppState {
     pub zoom_fit: bool,
     /// Render while a stroke is in progress (always on stroke end).
     pub live_preview: bool,
+    /// Run a generator's int8 variant when its package has a usable one (`Auto`), or always
+    /// its float graph.
+    #[serde(deserialize_with = "lenient")]
+    pub precision: Precision,
     pub last_open_dir: Option<PathBuf>,
     pub last_save_dir: Option<PathBuf>,
     pub show_models_window: bool,
@@ -100,6 +105,7 @@ impl Default for AppState {
             zoom: 2.0,
             zoom_fit: true,
             live_preview: true,
+            precision: Precision::Auto,
             last_open_dir: None,
             last_save_dir: None,
             show_models_window: false,
@@ -215,5 +221,18 @@ mod tests {
         let partial: AppState = serde_json::from_str(r#"{"seed": 7}"#).expect("partial");
         assert_eq!(partial.seed, 7);
         assert_eq!(partial.tool, Tool::Brush);
+        assert_eq!(partial.precision, Precision::Auto);
+        let float = AppState {
+            precision: Precision::Float,
+            ..AppState::default()
+        };
+        let text = serde_json::to_string(&float).expect("serialise");
+        assert!(text.contains(r#""precision":"float""#), "{text}");
+        let back: AppState = serde_json::from_str(&text).expect("deserialise");
+        assert_eq!(back.precision, Precision::Float);
+        // An unknown value resets this setting only.
+        let odd: AppState =
+            serde_json::from_str(r#"{"seed": 7, "precision": "int4"}"#).expect("lenient");
+        assert_eq!((odd.seed, odd.precision), (7, Precision::Auto));
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::canvas::Tool;
+use crate::models::Precision;
 use crate::training::TrainSettings;
 
 use super::app_state::View;
@@ -127,6 +128,9 @@ pub enum Command {
     ImportStyle(Option<PathBuf>),
     SetSeedLocked(bool),
     SetLivePreview(bool),
+    /// Which graph the generators run (int8 variants when available, or float); the sessions
+    /// are loaded again, the painting stays.
+    SetPrecision(Precision),
 
     /// Canvas zoom (points per label pixel) and pan offset (points, from centred).
     SetCanvasView {

@@ -2,10 +2,14 @@
 
 use egui::{Button, RichText, Ui};
 
+use crate::models::Precision;
 use crate::ui::resources::Resources;
 use crate::ui::state::{AppState, Command, SaveKind, View};
 
 use super::shortcuts::{self, text};
+
+/// The setting that runs int8 variants (a checkbox in the Models menu).
+pub const USE_INT8: &str = "Use int8 models when available";
 
 fn item(
     ui: &mut Ui,
@@ -169,6 +173,25 @@ pub fn menu_bar_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &mu
             }
             if item(ui, "Rescan model folders", None, true) {
                 commands.push(Command::RescanModels);
+            }
+            ui.separator();
+            let mut int8 = state.precision == Precision::Auto;
+            if ui
+                .checkbox(&mut int8, USE_INT8)
+                .on_hover_text(
+                    "Run a model's int8 variant (model-int8.onnx, made by the trainer's \
+                     `quantize`) when its package has one: on a CPU about 1.6x as fast, with \
+                     slightly different pixels. Off: always the float model.onnx. Models \
+                     without an int8 variant always run float; the style encoders stay float. \
+                     Switching reloads the models; the painting stays.",
+                )
+                .changed()
+            {
+                commands.push(Command::SetPrecision(if int8 {
+                    Precision::Auto
+                } else {
+                    Precision::Float
+                }));
             }
         });
         ui.menu_button("Help", |ui| {

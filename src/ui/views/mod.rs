@@ -20,6 +20,7 @@ mod windows;
 pub use canvas::CANVAS_LABEL;
 pub use edit::{EXPORT_EDITED, EXPORT_FULL_SIZE, STOP_EDITING};
 pub use memory::{CanvasMemory, EditTextures, ResultTexture, SampleTexture, ViewMemory};
+pub use menu::USE_INT8;
 pub use shortcuts::dropped_files_ui;
 pub use style::{SAVE_STYLE, STYLE_FROM_PHOTO};
 pub use textures::sync_textures;

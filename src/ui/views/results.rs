@@ -3,6 +3,7 @@
 
 use egui::{Color32, Rect, RichText, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
+use crate::models::GraphUsed;
 use crate::ui::resources::{LoadState, ModelStyle, Resources, latency_text};
 use crate::ui::state::{AppState, Command, EditView, SaveKind, View};
 
@@ -125,7 +126,7 @@ pub fn result_card_ui(
                 _ if view.result.is_none() => message("Rendering…".into(), weak),
                 _ => {}
             }
-            let stale = view.result.as_ref().is_some_and(|r| r.key != key);
+            let stale = view.result.as_ref().is_some_and(|r| r.key != key) || view.outdated;
             if stale || (view.is_busy() && view.result.is_some()) {
                 rendering_badge(&painter, rect);
             }
@@ -152,14 +153,26 @@ pub fn result_card_ui(
         if let Some(provider) = view.load.provider() {
             facts.push(provider.used.clone());
         }
+        if let Some(precision) = rt.precision_label(id) {
+            facts.push(precision.to_string());
+        }
         if view.result.is_some() || !view.load.is_failed() {
             facts.push(model_style.caption());
         }
     }
     if !facts.is_empty() {
         let line = ui.label(RichText::new(facts.join(" · ")).weak());
-        if let Some(reason) = res.styles.failure(id) {
-            line.on_hover_text(format!("The style encoder failed: {reason}"));
+        let tips: Vec<String> = [
+            res.styles
+                .failure(id)
+                .map(|reason| format!("The style encoder failed: {reason}")),
+            rt.int8_note(id),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !tips.is_empty() {
+            line.on_hover_text(tips.join("\n"));
         }
     }
 }
@@ -191,15 +204,35 @@ pub fn model_list_ui(ui: &mut Ui, state: &AppState, res: &Resources, commands: &
     for (id, name) in choices {
         let selected = state.active_model.as_deref() == Some(id.as_str());
         let usable = rt.is_usable(&id);
-        let button = egui::Button::selectable(selected, name.as_str())
-            .min_size(vec2(ui.available_width(), 22.0));
+        // The precision it runs, when it has an int8 variant: "SPADE · int8".
+        let text = match rt.precision_label(&id) {
+            Some(precision) => format!("{name} · {precision}"),
+            None => name.clone(),
+        };
+        let button =
+            egui::Button::selectable(selected, text).min_size(vec2(ui.available_width(), 22.0));
         let response = ui.add_enabled(usable, button);
         let response = match rt.unusable_reason(&id) {
             Some(reason) => response.on_disabled_hover_text(format!("Unavailable: {reason}")),
-            None => response.on_hover_text(match rt.package(&id) {
-                Some(p) => format!("{} ({id})", p.meta.architecture_line()),
-                None => id.clone(),
-            }),
+            None => {
+                let mut tip = match rt.package(&id) {
+                    Some(p) => format!("{} ({id})", p.meta.architecture_line()),
+                    None => id.clone(),
+                };
+                if let Some(graph) = rt.get(&id).and_then(|g| g.load.graph()) {
+                    tip.push_str(match graph {
+                        GraphUsed::Int8 => "\nRuns its int8 variant (quantized: faster on CPUs)",
+                        GraphUsed::Float | GraphUsed::FloatInstead { .. } => {
+                            "\nRuns model.onnx (float)"
+                        }
+                    });
+                }
+                if let Some(note) = rt.int8_note(&id) {
+                    tip.push('\n');
+                    tip.push_str(&note);
+                }
+                response.on_hover_text(tip)
+            }
         };
         if response.clicked() && !selected {
             commands.push(Command::SetActiveModel(id.clone()));

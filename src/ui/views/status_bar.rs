@@ -1,8 +1,9 @@
 //! The status bar: per visible model its execution provider (and why a requested one is not
-//! used) and last latency; the pointer's class; errors and confirmations.
+//! used), its precision when it has an int8 variant, and last latency; the pointer's class; errors and confirmations.
 
 use egui::{RichText, Ui};
 
+use crate::models::GraphUsed;
 use crate::ui::resources::{LoadState, Resources, latency_text};
 use crate::ui::state::AppState;
 
@@ -64,20 +65,32 @@ pub fn status_bar_ui(ui: &mut Ui, state: &AppState, res: &Resources, canvas: &Ca
                     )
                     .on_hover_text(reason);
                 }
-                LoadState::Loaded { provider, load_ms } => {
+                LoadState::Loaded {
+                    provider,
+                    load_ms,
+                    graph,
+                } => {
                     let mut text = format!(
                         "{name}: {}",
                         provider_short(&provider.used, &provider.notes)
                     );
+                    if let Some(precision) = rt.precision_label(&id) {
+                        text.push_str(&format!(" · {precision}"));
+                    }
                     if let Some(ms) = view.latency_ms() {
                         text.push_str(&format!(" · {}", latency_text(ms)));
                     }
                     let mut tip = format!(
-                        "Runs on {} (session ready in {}).",
+                        "Runs {} on {} (session ready in {}).",
+                        match graph {
+                            GraphUsed::Int8 => "its int8 variant",
+                            GraphUsed::Float | GraphUsed::FloatInstead { .. } =>
+                                "model.onnx (float)",
+                        },
                         provider.used,
                         latency_text(*load_ms)
                     );
-                    for note in &provider.notes {
+                    for note in provider.notes.iter().chain(rt.int8_note(&id).as_ref()) {
                         tip.push('\n');
                         tip.push_str(note);
                     }

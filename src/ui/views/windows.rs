@@ -3,6 +3,7 @@
 
 use egui::{RichText, Ui};
 
+use crate::models::Precision;
 use crate::ui::resources::{LoadState, Resources, latency_text};
 use crate::ui::state::{AppState, Command};
 
@@ -29,10 +30,14 @@ fn models_ui(ui: &mut Ui, res: &Resources) {
     let rt = &res.models;
     match &rt.runtime_info {
         Ok(info) => ui.label(format!(
-            "ONNX Runtime {} from {} · requested provider: {}",
+            "ONNX Runtime {} from {} · requested provider: {} · precision: {}",
             info.version,
             info.library_path.display(),
-            rt.provider
+            rt.provider,
+            match rt.precision {
+                Precision::Auto => "int8 variants when available",
+                Precision::Float => "float",
+            }
         )),
         Err(reason) => ui.label(RichText::new(reason).color(ui.visuals().error_fg_color)),
     };
@@ -104,13 +109,31 @@ fn models_ui(ui: &mut Ui, res: &Resources) {
                             ui.label("Loading…");
                             ui.label("—");
                         }
-                        (None, Some(LoadState::Loaded { provider, load_ms })) => {
-                            ui.label(format!("Ready ({} to load)", latency_text(*load_ms)));
+                        (
+                            None,
+                            Some(LoadState::Loaded {
+                                provider, load_ms, ..
+                            }),
+                        ) => {
+                            let ready = format!("Ready ({} to load)", latency_text(*load_ms));
+                            match rt.int8_note(&entry.id) {
+                                Some(note) => {
+                                    ui.label(format!("{ready}; its int8 variant is not used"))
+                                        .on_hover_text(note);
+                                }
+                                None => {
+                                    ui.label(ready);
+                                }
+                            }
                             let mut tip = provider.notes.join("\n");
                             if tip.is_empty() {
                                 tip = "No other provider was requested".into();
                             }
-                            ui.label(&provider.used).on_hover_text(tip);
+                            let runs = match rt.precision_label(&entry.id) {
+                                Some(precision) => format!("{} · {precision}", provider.used),
+                                None => provider.used.clone(),
+                            };
+                            ui.label(runs).on_hover_text(tip);
                         }
                         (None, None | Some(LoadState::Failed(_))) => {
                             ui.label("Not a generator");

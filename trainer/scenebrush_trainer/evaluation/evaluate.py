@@ -64,17 +64,34 @@ def read_package(path: Path, kind: str) -> Package:
     return Package(path, meta)
 
 
-def open_session(pkg: Package, threads: int):
+def open_session(pkg: Package, threads: int, file: str = "model.onnx"):
+    """Opens the package's network (or, with `file`, another ONNX file of the package: a variant)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     try:
-        pkg.session = ort.InferenceSession(str(pkg.path / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+        pkg.session = ort.InferenceSession(str(pkg.path / file), opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 -- onnxruntime raises its own exception types
-        raise EvaluationError(f"onnxruntime cannot load {pkg.path / 'model.onnx'}: {e}") from e
+        raise EvaluationError(f"onnxruntime cannot load {pkg.path / file}: {e}") from e
     return pkg.session
+
+
+def variant_file(pkg: Package, name: str) -> str:
+    """The file of a variant recorded in model.json (`variants.NAME.file`), e.g. model-int8.onnx."""
+    variants = pkg.meta.get("variants") or {}
+    record = variants.get(name) if isinstance(variants, dict) else None
+    file = record.get("file") if isinstance(record, dict) else None
+    if not isinstance(file, str) or not file or Path(file).name != file:
+        known = ", ".join(sorted(variants)) if isinstance(variants, dict) and variants else "none"
+        raise EvaluationError(
+            f"{pkg.path / 'model.json'} records no variant {name!r} with a file (variants: {known}); "
+            "`quantize` makes the int8 one"
+        )
+    if not (pkg.path / file).is_file():
+        raise EvaluationError(f"{pkg.path / file} not found, though model.json records it as variant {name!r}")
+    return file
 
 
 def check_compatible(gen: Package, seg: Package, data_classes) -> None:

@@ -4,7 +4,8 @@ Each package holds a reference: a label map, a z and the PyTorch output for them
 compares with its ONNX Runtime output. The packages with a style encoder (encoder.onnx) go to a
 folder of their own (tests/fixtures/style-models), so that the app's tests that list or loop over
 tests/fixtures/models see the same models as before; each holds a reference photo and the PyTorch
-mu of it instead."""
+mu of it instead. The package with an int8 variant (model-int8.onnx, recorded under `variants.int8` in
+model.json by the trainer's `quantize`) goes to a folder of its own too (tests/fixtures/int8-models)."""
 
 import argparse
 from dataclasses import asdict
@@ -36,6 +37,12 @@ ENCODER_FIXTURES = {
     "fixture-ccfpse-encoder-untrained": ("ccfpse", "CC-FPSE with style encoder, z_dim 8 (untrained test fixture)", 8),
 }
 ENCODER_MODEL = dict(ngf=1, ndf=2, nhidden=4, height=HEIGHT, width=WIDTH, encoder=True)
+# with an int8 variant: (architecture, name); the generator as in FIXTURES (same widths and seed)
+INT8_FIXTURES = {
+    "fixture-spade-int8-untrained": ("spade", "SPADE with int8 variant (untrained test fixture)"),
+}
+# calibration: the reference layout plus this many random blocky layouts
+INT8_CALIBRATION_RANDOM = 7
 
 
 def reference_label(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
@@ -84,6 +91,11 @@ def untrained_meta(package_id: str, name: str, cfg) -> dict:
 
 def build_fixture(out_dir: Path, package_id: str) -> Path:
     arch, name = FIXTURES[package_id]
+    return build_generator_fixture(out_dir, package_id, arch, name)
+
+
+def build_generator_fixture(out_dir: Path, package_id: str, arch: str, name: str) -> Path:
+    """A generator package with reference_label.png, reference_z.f32 and reference_image.f32 (PyTorch's output)."""
     cfg = model_config("tiny", generator=arch, discriminator="fpse", **FIXTURE_MODEL)
     torch.manual_seed(SEED)
     # xavier gain 1 (instead of training's 0.02) so that untrained outputs are far from constant
@@ -99,6 +111,31 @@ def build_fixture(out_dir: Path, package_id: str) -> Path:
         image = generator(torch.from_numpy(label.astype(np.int64))[None], z)
     z.numpy().astype("<f4").tofile(pkg / "reference_z.f32")
     image.numpy().astype("<f4").tofile(pkg / "reference_image.f32")
+    return pkg
+
+
+def random_layouts(count: int, seed: int, height: int = HEIGHT, width: int = WIDTH) -> list[np.ndarray]:
+    """Blocky random layouts (class ids of CamVid, the don't-care id included): 8 x 8 blocks of random classes
+    on a coarse grid, scaled up, so every class shows in regions of a realistic size."""
+    rng = np.random.default_rng(seed)
+    layouts = []
+    for _ in range(count):
+        coarse = rng.integers(0, len(CAMVID), size=(height // 8, width // 8), dtype=np.uint8)
+        layouts.append(np.kron(coarse, np.ones((8, 8), np.uint8)))
+    return layouts
+
+
+def build_int8_fixture(out_dir: Path, package_id: str) -> Path:
+    """A generator package (as build_fixture, with its references of the float network) plus its int8 variant:
+    model-int8.onnx by the trainer's quantize, calibrated on the reference layout and a few random ones, recorded
+    under `variants.int8` in model.json."""
+    from .quantize import quantize_package, record_variant
+
+    arch, name = INT8_FIXTURES[package_id]
+    pkg = build_generator_fixture(out_dir, package_id, arch, name)
+    labels = [reference_label(), *random_layouts(INT8_CALIBRATION_RANDOM, SEED + 2)]
+    record = quantize_package(pkg, labels, seed=SEED)
+    record_variant(pkg, "int8", record)
     return pkg
 
 
@@ -132,11 +169,16 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--encoder-out", type=Path, default=None, help="packages with a style encoder (default: OUT/../style-models)"
     )
+    parser.add_argument(
+        "--int8-out", type=Path, default=None, help="packages with an int8 variant (default: OUT/../int8-models)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     encoder_out = args.encoder_out or args.out.parent / "style-models"
+    int8_out = args.int8_out or args.out.parent / "int8-models"
     built = [build_fixture(args.out, package_id) for package_id in FIXTURES]
     built += [build_encoder_fixture(encoder_out, package_id) for package_id in ENCODER_FIXTURES]
+    built += [build_int8_fixture(int8_out, package_id) for package_id in INT8_FIXTURES]
     for pkg in built:
         sizes = ", ".join(f"{f.name} {f.stat().st_size // 1024} KiB" for f in sorted(pkg.iterdir()))
         print(f"wrote {pkg}: {sizes}")

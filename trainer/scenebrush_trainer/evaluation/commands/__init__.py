@@ -1,5 +1,5 @@
 """The evaluation subcommands, registered by the command line next to the trainer's own."""
 
-from . import ablation, evaluate, export_segmenter, samples, study, train_segmenter
+from . import ablation, evaluate, export_segmenter, quantize, samples, study, train_segmenter
 
-COMMANDS = [train_segmenter, export_segmenter, evaluate, ablation, study, samples]
+COMMANDS = [train_segmenter, export_segmenter, evaluate, quantize, ablation, study, samples]

@@ -9,7 +9,7 @@ import torch
 from ...commands.argtypes import integer
 from ...data.presets import PRESETS, dataset_spec
 from ...training.events import log
-from ..evaluate import EvalOptions, evaluate, write_metrics, write_report
+from ..evaluate import EvalOptions, evaluate, open_session, read_package, variant_file, write_metrics, write_report
 
 NAME = "evaluate"
 HELP = "score a generator package: synthesize from every label map of a split, segment, compare; FID, KID"
@@ -33,6 +33,10 @@ def add_arguments(p) -> None:
     p.add_argument("--no-fid", action="store_true", help="skip FID and KID (no Inception network needed)")
     p.add_argument("--report", type=Path, help="JSON report path (default PACKAGE/evaluation-SPLIT.json)")
     p.add_argument("--no-write", action="store_true", help="leave the package's model.json untouched")
+    p.add_argument("--variant", metavar="NAME",
+                   help="score the package's variant NAME (model.json variants.NAME.file, e.g. int8) instead of "
+                   "model.onnx; the report goes to PACKAGE/evaluation-SPLIT-NAME.json and model.json is left "
+                   "untouched (its metrics are the float model's)")  # fmt: skip
 
 
 def run(args) -> int:
@@ -40,19 +44,27 @@ def run(args) -> int:
     spec = dataset_spec(args.dataset, args.data, args.split)
     opts = EvalOptions(split=args.split, seeds=tuple(args.seeds), batch_size=args.batch_size, threads=args.threads,
                        fid=not args.no_fid, max_images=args.max_images)  # fmt: skip
-    report = evaluate(args.package, args.segmenter, spec, opts)
-    report_path = args.report or args.package / f"evaluation-{args.split}.json"
+    package, suffix = args.package, ""
+    if args.variant:
+        package = read_package(args.package, "generator")
+        file = variant_file(package, args.variant)
+        open_session(package, args.threads, file)
+        opts.extra = {"variant": args.variant, "file": file}
+        suffix = f"-{args.variant}"
+    report = evaluate(package, args.segmenter, spec, opts)
+    report_path = args.report or args.package / f"evaluation-{args.split}{suffix}.json"
     write_report(report_path, report)
-    if not args.no_write:
+    if not args.no_write and not args.variant:
         write_metrics(args.package, report)
     fid = "n/a" if report["fid"] is None else f"{report['fid']:.2f}"
     kid = "n/a" if report["kid"] is None else f"{report['kid']:.4f}"
     if report["kid_se"] is not None:
         kid += f" +- {report['kid_se']:.4f}"
     log.info(
-        "%s on %s (%d images x %d seeds): mIoU %.4f, pixel accuracy %.4f, FID %s, KID %s; segmenter on real "
+        "%s%s on %s (%d images x %d seeds): mIoU %.4f, pixel accuracy %.4f, FID %s, KID %s; segmenter on real "
         "photos: mIoU %.4f, pixel accuracy %.4f",
-        report["id"], args.split, report["data"]["images"], len(report["seeds"]), report["miou"],
+        report["id"], f" ({args.variant})" if args.variant else "", args.split, report["data"]["images"],
+        len(report["seeds"]), report["miou"],
         report["pixel_accuracy"], fid, kid, report["segmenter"]["real_miou"],
         report["segmenter"]["real_pixel_accuracy"],
     )  # fmt: skip
