@@ -13,7 +13,7 @@ from ..training.checkpoint import load
 from .onnx_export import _export_checked
 from .package import FORMAT, ID_PATTERN, trainer_version, write_json_atomic
 
-DISPLAY = {"enet": "ENet"}
+DISPLAY = {"enet": "ENet", "fcdensenet56": "FC-DenseNet56", "dabnet": "DABNet"}
 LICENSE = "CC BY-NC 4.0 (trained on CamVid: personal and research use only, non-commercial)"
 
 
@@ -27,21 +27,37 @@ def segmenter_from_checkpoint(path: Path) -> tuple[torch.nn.Module, dict]:
     return net.eval(), ckpt
 
 
-def export_segmenter_onnx(net: torch.nn.Module, path: Path, seed: int = 0) -> float:
-    """Writes model.onnx atomically; returns the max abs difference onnxruntime vs PyTorch (< 1e-4 or it fails)."""
+class FlipAveraged(torch.nn.Module):
+    """Test-time augmentation inside the graph: the logits of the photo and of its mirror image (mirrored back),
+    averaged. Same inputs and outputs as the network; twice its inference cost."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net, self.height, self.width = net, net.height, net.width
+
+    def forward(self, image):
+        return (self.net(image) + self.net(image.flip(-1)).flip(-1)) * 0.5
+
+
+def export_segmenter_onnx(net: torch.nn.Module, path: Path, seed: int = 0, flip_tta: bool = False) -> float:
+    """Writes model.onnx atomically; returns the max abs difference onnxruntime vs PyTorch (< 1e-4 or it fails).
+    `flip_tta`: the graph averages the logits over the photo and its horizontal mirror (FlipAveraged)."""
     net = inference_copy(net).to(memory_format=torch.contiguous_format)
+    if flip_tta:
+        net = FlipAveraged(net).eval()
     image = torch.rand(2, 3, net.height, net.width, generator=torch.Generator().manual_seed(seed)) * 2 - 1
     return _export_checked(net, (image,), path, ["image"], ["logits"])
 
 
-def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None) -> dict:
+def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None, flip_tta: bool = False) -> dict:
     cfg, classes = ckpt["config"], class_list_from_json(ckpt["classes"])
     arch = cfg["architecture"]
     best = ckpt.get("best", {})
-    return {
+    meta = {
         "format": FORMAT,
         "id": package_id,
-        "name": f"{DISPLAY.get(arch, arch)} segmenter (CamVid, {cfg['height']}x{cfg['width']})",
+        "name": f"{DISPLAY.get(arch, arch)} segmenter (CamVid, {cfg['height']}x{cfg['width']}"
+        + (", flip-averaged)" if flip_tta else ")"),
         "kind": "segmenter",
         "architecture": cfg["architecture"],
         "discriminator": None,
@@ -62,10 +78,16 @@ def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None) -> dict:
         "metrics": metrics,
         "license": LICENSE,
     }
+    if flip_tta:  # an export choice: logits averaged over the photo and its mirror in the graph (absent: not)
+        meta["training"]["flip_tta"] = True
+    return meta
 
 
-def export_segmenter(checkpoint: Path, out: Path, package_id: str | None = None, readme: str | None = None) -> dict:
-    """A package folder from a `train-segmenter` checkpoint; metrics are the checkpoint's val scores."""
+def export_segmenter(
+    checkpoint: Path, out: Path, package_id: str | None = None, readme: str | None = None, flip_tta: bool = False
+) -> dict:
+    """A package folder from a `train-segmenter` checkpoint; metrics are the checkpoint's val scores, measured
+    without flip averaging (`evaluate` recomputes the package's own on the real photos it scores)."""
     out = Path(out)
     package_id = package_id or out.name
     if not ID_PATTERN.match(package_id):
@@ -80,16 +102,18 @@ def export_segmenter(checkpoint: Path, out: Path, package_id: str | None = None,
         "per_class_iou": best.get("per_class_iou"),
         "epoch": best.get("epoch"),
     }
-    meta = segmenter_json(package_id, ckpt, metrics)
-    diff = write_segmenter_package(net, out, meta, readme)
-    return {"package": str(out), "id": package_id, "max_abs_diff": diff, "metrics": metrics}
+    meta = segmenter_json(package_id, ckpt, metrics, flip_tta)
+    diff = write_segmenter_package(net, out, meta, readme, flip_tta)
+    return {"package": str(out), "id": package_id, "max_abs_diff": diff, "metrics": metrics, "flip_tta": flip_tta}
 
 
-def write_segmenter_package(net: torch.nn.Module, out: Path, meta: dict, readme: str | None = None) -> float:
+def write_segmenter_package(
+    net: torch.nn.Module, out: Path, meta: dict, readme: str | None = None, flip_tta: bool = False
+) -> float:
     """Files are staged beside `out` and moved in with model.json last: a failed export leaves the old package."""
     out = Path(out)
     with staging_folder(out) as stage:
-        diff = export_segmenter_onnx(net, stage / "model.onnx")
+        diff = export_segmenter_onnx(net, stage / "model.onnx", flip_tta=flip_tta)
         if readme:
             (stage / "README.md").write_text(readme)
         write_json_atomic(stage / "model.json", meta)

@@ -1,4 +1,5 @@
 """ENet (Paszke et al. 2016, arXiv:1606.02147): the segmentation network that scores generated images.
+Stronger candidates (FC-DenseNet56, DABNet) are in segmenter_candidates.py; build_segmenter knows all.
 
 Photo float32 [N, 3, H, W] in [-1, 1] -> logits [N, C, H, W]; H and W must be multiples of 8.
 About 0.36 M parameters: small enough to train from scratch on a CPU.
@@ -7,6 +8,8 @@ About 0.36 M parameters: small enough to train from scratch on a CPU.
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .segmenter_candidates import DABNet, FCDenseNet
 
 
 def conv_bn_act(cin, cout, k, stride=1, padding=0, dilation=1):
@@ -147,7 +150,13 @@ class ENet(nn.Module):
         return self.classifier(x)
 
 
+def segmenter_architectures() -> dict:
+    """Name (`--architecture`) -> network class; all take (num_classes, height, width, width_mult)."""
+    return {"enet": ENet, "fcdensenet56": FCDenseNet, "dabnet": DABNet}
+
+
 def build_segmenter(architecture: str, num_classes: int, height: int, width: int, width_mult: float = 1) -> nn.Module:
-    if architecture != "enet":
-        raise ValueError(f"unknown segmenter architecture {architecture!r}; the only one is 'enet'")
-    return ENet(num_classes, height, width, width_mult)
+    known = segmenter_architectures()
+    if architecture not in known:
+        raise ValueError(f"unknown segmenter architecture {architecture!r}; known: {', '.join(known)}")
+    return known[architecture](num_classes, height, width, width_mult)

@@ -1,7 +1,8 @@
 """Training the segmenter from scratch on real photos: class-weighted cross-entropy, flip + scale/crop.
 
 Checkpoints `last.pt` every epoch and `best.pt` on a new best val mIoU (both atomic); a run started again
-with the same out folder continues from `last.pt`. Progress goes to `log.jsonl` in the out folder.
+with the same out folder continues from `last.pt`. Progress goes to `log.jsonl` in the out folder (one line per
+epoch: loss, val mIoU, wall and CPU seconds). The network: `--architecture` (networks/segmenter.py).
 """
 
 import json
@@ -26,8 +27,8 @@ from .events import log
 
 @dataclass(frozen=True)
 class SegmenterConfig:
-    architecture: str = "enet"
-    width_mult: int = 1
+    architecture: str = "enet"  # networks.segmenter.segmenter_architectures(): enet, fcdensenet56, dabnet
+    width_mult: float = 1.0  # channel multiplier
     height: int = 192  # the generators' size: photos are scored where they are made
     width: int = 256
     epochs: int = 300
@@ -157,7 +158,7 @@ def train_segmenter(cfg: SegmenterConfig, out: Path, root=None, restart: bool = 
     n = len(data.train)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     while epoch < cfg.epochs:
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         order = torch.randperm(n, generator=gen)
         total = 0.0
         for s in range(steps_per_epoch):
@@ -181,6 +182,7 @@ def train_segmenter(cfg: SegmenterConfig, out: Path, root=None, restart: bool = 
             "val_pixel_accuracy": sc.pixel_accuracy,
             "lr": lr_at(cfg, epoch),
             "seconds": round(time.time() - t0, 1),
+            "cpu_seconds": round(time.process_time() - c0, 1),  # this process's CPU time: the cost on a shared CPU
         }
         history.append(entry)
         state = {"model": net.state_dict(), "config": asdict(cfg), "classes": classes.file_json(), "train_images": n}

@@ -15,10 +15,13 @@ def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("models/camvid-segmenter"), help="package folder")
     p.add_argument("--id", help="package id (default: the --out folder's name)")
     p.add_argument("--readme", type=Path, help="model card to copy in as README.md (else an existing one is kept)")
+    p.add_argument("--flip-tta", action="store_true",
+                   help="average the logits over the photo and its horizontal mirror inside model.onnx "
+                        "(twice the inference time; recorded as training.flip_tta)")  # fmt: skip
 
 
 def run(args) -> int:
     readme = args.readme.read_text() if args.readme else None
-    result = export_segmenter(args.checkpoint, args.out, args.id, readme)
+    result = export_segmenter(args.checkpoint, args.out, args.id, readme, args.flip_tta)
     print(json.dumps({"event": "exported", **result}))
     return 0

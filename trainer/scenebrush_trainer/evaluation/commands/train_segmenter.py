@@ -1,8 +1,10 @@
-"""`train-segmenter`: trains the CamVid segmenter (ENet) from scratch; run it again to continue."""
+"""`train-segmenter`: trains the CamVid segmenter (ENet by default; `--architecture`) from scratch; run it again
+to continue."""
 
 from dataclasses import fields
 from pathlib import Path
 
+from ...networks.segmenter import segmenter_architectures
 from ...training.segmenter import SegmenterConfig, train_segmenter
 
 NAME = "train-segmenter"
@@ -15,7 +17,9 @@ def add_arguments(p) -> None:
     p.add_argument("--restart", action="store_true", help="start over even when OUT/last.pt exists")
     g = p.add_argument_group("settings (defaults: the recipe of the shipped segmenter)")
     for f in fields(SegmenterConfig):
-        g.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=None, help=f"default {f.default}")
+        choices = list(segmenter_architectures()) if f.name == "architecture" else None
+        g.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=None, choices=choices,
+                       help=f"default {f.default}")  # fmt: skip
 
 
 def run(args) -> int:
