@@ -5,7 +5,7 @@
 # 2 threads and at 1 (taskset: ONNX Runtime and the app take their thread count from the CPUs they
 # may use). Raw outputs go to OUT; nothing is written elsewhere.
 #
-#   scripts/benchmarks.sh OUT [--models-dir DIR]...   (after scripts/setup.sh; about 10 minutes)
+#   scripts/benchmarks.sh OUT [--models-dir DIR]...   (after scripts/setup.sh; 4 minutes on 2 idle cores, 2026-12-01)
 #
 # Extra --models-dir folders are measured beside models/ (e.g. a copy of a package with an int8
 # variant that did not ship). Training with --compile is not in this script: compiling alone takes

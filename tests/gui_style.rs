@@ -371,7 +371,7 @@ fn kept_styles_give_the_same_image_again_persist_and_travel_as_files() {
     // They persist with the settings (eframe's storage, RON), and a damaged one is dropped
     // without losing the others.
     let state = h.state().state().clone();
-    let mut storage = MemoryStorage::default();
+    let mut storage = common::MemoryStorage::default();
     eframe::set_value(&mut storage, eframe::APP_KEY, &state);
     let back: AppState = eframe::get_value(&storage, eframe::APP_KEY).expect("read back");
     assert_eq!(back.saved_styles, state.saved_styles);
@@ -397,26 +397,6 @@ fn kept_styles_give_the_same_image_again_persist_and_travel_as_files() {
     apply(&mut h, Command::DeleteStyle(0));
     assert_eq!(h.state().state().saved_styles.len(), 1);
     assert_eq!(h.state().state().saved_styles[0].name, "seventy-seven");
-}
-
-/// eframe's storage in memory.
-#[derive(Default)]
-struct MemoryStorage(std::collections::HashMap<String, String>);
-
-impl eframe::Storage for MemoryStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
 }
 
 #[test]

@@ -4,7 +4,6 @@
 //! (tests/fixtures/int8-models) is quantized by the trainer's `quantize_package`.
 mod common;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -337,26 +336,6 @@ fn cli_precision_flag_and_the_models_listing() {
         .stderr(predicate::str::contains("unknown precision"));
 }
 
-/// eframe's settings storage, in memory.
-#[derive(Default)]
-struct MemoryStorage(HashMap<String, String>);
-
-impl eframe::Storage for MemoryStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
-}
-
 fn harness(state: AppState) -> Harness<'static, SceneBrushApp> {
     runtime();
     let args = AppArgs {
@@ -434,7 +413,7 @@ fn the_gui_setting_switches_the_graph_keeps_the_painting_and_persists() {
     assert_ne!(float_image, int8_image, "rendered again by model.onnx");
 
     // Persisted with the other settings, as eframe keeps them (RON), and used at the next start.
-    let mut storage = MemoryStorage::default();
+    let mut storage = common::MemoryStorage::default();
     eframe::App::save(h.state_mut(), &mut storage);
     let saved: AppState =
         eframe::get_value(&storage, eframe::APP_KEY).expect("the settings read back");

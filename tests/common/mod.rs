@@ -156,3 +156,23 @@ pub fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     chunk(&mut png, b"IEND", b"");
     png
 }
+
+/// eframe's settings storage, in memory: what the app saves on exit and reads at start.
+#[derive(Default)]
+pub struct MemoryStorage(pub std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
