@@ -72,3 +72,25 @@ def test_the_two_se_rule():
     assert separated(stat([0.30, 0.10, 0.50]), stat([0.31, 0.12, 0.40])) is False
     assert separated(stat([0.3]), b) is None  # one seed has no spread to compare with
     assert abs(a.se - a.sd / np.sqrt(3)) < 1e-12 and stat([]).mean is None
+
+
+def test_the_late_window_averages_each_finished_runs_late_curve_points(tmp_path):
+    from scenebrush_trainer.evaluation.study_report import late_steps
+
+    val = dataset_spec("camvid", str(tiny_camvid(tmp_path / "camvid", 1, 4, 64, 64, real=False)), "val")
+    runs = ordered_runs(BUDGET)
+    for run, miou in zip(runs[:4], (0.30, 0.10, 0.50, 0.12)):
+        fake_run(tmp_path / "work", run, miou)
+    fake_run(tmp_path / "work", runs[4], 0.9, finished=False)  # its late points must not count
+    summary = write_report(BUDGET, tmp_path / "work", tmp_path / "report", val)
+
+    late = late_steps(BUDGET)
+    assert late and late[-1] == BUDGET.steps and all(s >= 0.6 * BUDGET.steps for s in late)
+    # fake_run's curve is miou * step / steps: the late mean of a run is miou * mean(late) / steps
+    factor = sum(late) / len(late) / BUDGET.steps
+    spade = next(c for c in summary["cells"] if c["cell"].startswith("spade"))
+    assert spade["miou_late"]["n"] == 2
+    assert abs(spade["miou_late"]["mean"] - 0.40 * factor) < 1e-9
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert f"mean of steps {late[0]}-{late[-1]}" in readme
+    assert "late mIoU: SPADE + FP minus CC-FPSE + FP" in readme
