@@ -38,6 +38,9 @@ def measure(cfg, num_classes: int) -> list[tuple[str, int, int]]:
         for gen in GENERATORS:
             g = build_generator(replace(cfg, generator=gen), num_classes).eval()
             rows.append((f"generator {gen}", count_params(g), count_macs(g, label, z)))
+            if gen == "spade":
+                g = build_generator(replace(cfg, generator=gen, norm="clade"), num_classes).eval()
+                rows.append(("generator spade (clade)", count_params(g), count_macs(g, label, z)))
         for disc in DISCRIMINATORS:
             d = build_discriminator(replace(cfg, discriminator=disc), num_classes).eval()
             rows.append((f"discriminator {disc}", count_params(d), count_macs(d, image, label)))

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 
 from ..export.from_checkpoint import export_checkpoint
-from ..networks import DISCRIMINATORS, GENERATORS
+from ..networks import DISCRIMINATORS, GENERATORS, NORM_LAYERS
 from ..training import distributed
 from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
 from ..training.diffaug import OFF, POLICIES, parse_policy
@@ -24,6 +24,10 @@ def add_arguments(p) -> None:
     g.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS), help="network widths (default small)")
     g.add_argument("--generator", choices=list(GENERATORS), default="spade")
     g.add_argument("--discriminator", choices=list(DISCRIMINATORS), default="fpse")
+    g.add_argument("--norm", choices=list(NORM_LAYERS), default="spade",
+                   help="the spade generator's label modulation: spade (default; convolutions predict gamma/beta) "
+                   "or clade (a learned gamma/beta per class, Tan et al. 2020): far cheaper at inference, quality "
+                   "per the paper similar; see trainer/README.md")  # fmt: skip
     for name in ("ngf", "ndf", "nhidden"):
         g.add_argument(f"--{name}", type=integer(1), help="override the preset")
     g.add_argument("--z-dim", type=integer(0, hint=" (0: no noise input)"), help="override the preset")
@@ -79,8 +83,8 @@ def add_arguments(p) -> None:
 
 def options(args) -> RunOptions:
     model = model_config(
-        args.preset, generator=args.generator, discriminator=args.discriminator, ngf=args.ngf, ndf=args.ndf,
-        nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
+        args.preset, generator=args.generator, norm=args.norm, discriminator=args.discriminator, ngf=args.ngf,
+        ndf=args.ndf, nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
         encoder=args.encoder or None, num_up=6 if args.more else None,
     )  # fmt: skip
     train_cfg = train_config(

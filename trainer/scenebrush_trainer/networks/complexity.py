@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from .layers import PerPixelDepthwise
+from .layers import CLADENorm, PerPixelDepthwise
 
 
 def count_params(net: nn.Module) -> int:
@@ -11,7 +11,8 @@ def count_params(net: nn.Module) -> int:
 
 
 def count_macs(net: nn.Module, *inputs) -> int:
-    """Multiply-adds of one forward pass with batch 1: convs, linears and per-pixel depthwise products."""
+    """Multiply-adds of one forward pass with batch 1: convs, linears, per-pixel depthwise products and CLADE's
+    gamma/beta lookups (as exported: two bias-free 1x1 convs of the one-hot label map)."""
     total = 0
 
     def conv(m: nn.Conv2d, _inp, out):
@@ -27,6 +28,10 @@ def count_macs(net: nn.Module, *inputs) -> int:
         nonlocal total
         total += out.numel() * 9
 
+    def clade(m: CLADENorm, _inp, out):
+        nonlocal total
+        total += 2 * out.numel() * m.gamma.shape[1]
+
     hooks = []
     for m in net.modules():
         if isinstance(m, nn.Conv2d):
@@ -35,6 +40,8 @@ def count_macs(net: nn.Module, *inputs) -> int:
             hooks.append(m.register_forward_hook(linear))
         elif isinstance(m, PerPixelDepthwise):
             hooks.append(m.register_forward_hook(depthwise))
+        elif isinstance(m, CLADENorm):
+            hooks.append(m.register_forward_hook(clade))
     try:
         with torch.no_grad():
             net(*inputs)

@@ -1,4 +1,4 @@
-"""Layers shared by the networks: label encoding, SPADE norm, per-pixel depthwise conv, spectral norm."""
+"""Layers shared by the networks: label encoding, SPADE and CLADE norms, per-pixel depthwise conv, spectral norm."""
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +76,39 @@ class SPADENorm(nn.Module):
             cond = resize_nearest(cond, x.shape[2:])
         h = self.shared(cond)
         return self.norm(x) * (1 + self.gamma(h)) + self.beta(h)
+
+
+class CLADENorm(nn.Module):
+    """Class-adaptive normalisation (CLADE, Tan et al. 2020): SPADENorm's parameter-free batch norm, modulated
+    by a learned gamma and beta per class instead of ones predicted by convolutions of the label map.
+
+    Takes SPADENorm's inputs (the one-hot label map as `cond`) and applies gamma as it does,
+    norm(x) * (1 + gamma[class]) + beta[class], so the two are interchangeable. The lookup is a bias-free 1x1
+    conv of the one-hot map (ONNX Conv; the generator's input is class ids made one-hot in the graph, and ids
+    outside the classes, all-zero there, get no modulation). gamma and beta start at zero, the identity
+    modulation (the paper, applying gamma without the 1 +, draws it from U[0, 1]). They are stored in conv
+    weight shape [channels, classes, 1, 1] so that the export keeps them as named initializers (recover-weights
+    reads them back). The paper's optional intra-class positional encoding (CLADE-ICPE) is not implemented.
+    """
+
+    def __init__(self, channels: int, num_classes: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.gamma = nn.Parameter(torch.zeros(channels, num_classes, 1, 1))
+        self.beta = nn.Parameter(torch.zeros(channels, num_classes, 1, 1))
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        if cond.shape[2:] != x.shape[2:]:
+            cond = resize_nearest(cond, x.shape[2:])
+        return self.norm(x) * (1 + F.conv2d(cond, self.gamma)) + F.conv2d(cond, self.beta)
+
+
+def clade_norm(channels: int, num_classes: int, nhidden: int) -> CLADENorm:
+    return CLADENorm(channels, num_classes)  # no hidden layer: nhidden has no effect
+
+
+# The label-modulated norms of the SPADE generator (ModelConfig.norm): (channels, classes, nhidden) -> layer
+NORM_LAYERS = {"spade": SPADENorm, "clade": clade_norm}
 
 
 class PerPixelDepthwise(nn.Module):

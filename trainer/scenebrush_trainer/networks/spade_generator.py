@@ -1,24 +1,26 @@
-"""SPADE generator (Park et al. 2019): residual blocks whose norms are modulated by the label map."""
+"""SPADE generator (Park et al. 2019): residual blocks whose norms are modulated by the label map, by SPADE's
+convolutions or (norm "clade") by CLADE's per-class gamma and beta (Tan et al. 2020)."""
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import OneHot, SPADENorm, resize_nearest, sn
+from .layers import NORM_LAYERS, OneHot, resize_nearest, sn
 
 
 class SPADEResBlock(nn.Module):
-    def __init__(self, fin: int, fout: int, cond_channels: int, nhidden: int):
+    def __init__(self, fin: int, fout: int, cond_channels: int, nhidden: int, norm: str = "spade"):
         super().__init__()
+        layer = NORM_LAYERS[norm]
         fmid = min(fin, fout)
         self.learned_shortcut = fin != fout
         self.conv_0 = sn(nn.Conv2d(fin, fmid, 3, padding=1))
         self.conv_1 = sn(nn.Conv2d(fmid, fout, 3, padding=1))
-        self.norm_0 = SPADENorm(fin, cond_channels, nhidden)
-        self.norm_1 = SPADENorm(fmid, cond_channels, nhidden)
+        self.norm_0 = layer(fin, cond_channels, nhidden)
+        self.norm_1 = layer(fmid, cond_channels, nhidden)
         if self.learned_shortcut:
             self.conv_s = sn(nn.Conv2d(fin, fout, 1, bias=False))
-            self.norm_s = SPADENorm(fin, cond_channels, nhidden)
+            self.norm_s = layer(fin, cond_channels, nhidden)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         cond = resize_nearest(cond, x.shape[2:])
@@ -44,8 +46,10 @@ def latent_size(height: int, width: int, num_up: int) -> tuple[int, int]:
 class SPADEGenerator(nn.Module):
     """label int64 [N, H, W] (+ z [N, z_dim]) -> image [N, 3, H, W] in [-1, 1]."""
 
-    def __init__(self, num_classes, height, width, ngf=64, nhidden=128, z_dim=256, num_up=5):
+    def __init__(self, num_classes, height, width, ngf=64, nhidden=128, z_dim=256, num_up=5, norm="spade"):
         super().__init__()
+        if norm not in NORM_LAYERS:
+            raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORM_LAYERS)}")
         self.z_dim, self.num_up = z_dim, num_up
         self.sh, self.sw = latent_size(height, width, num_up)
         self.onehot = OneHot(num_classes)
@@ -54,9 +58,9 @@ class SPADEGenerator(nn.Module):
             self.fc = nn.Linear(z_dim, 16 * ngf * self.sh * self.sw)
         else:
             self.fc = nn.Conv2d(c, 16 * ngf, 3, padding=1)
-        self.head_0 = SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden)
-        self.middle = nn.ModuleList([SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden) for _ in range(2)])
-        self.ups = nn.ModuleList([SPADEResBlock(fin, fout, c, nhidden) for fin, fout in trunk_channels(ngf)])
+        self.head_0 = SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden, norm)
+        self.middle = nn.ModuleList([SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden, norm) for _ in range(2)])
+        self.ups = nn.ModuleList([SPADEResBlock(fin, fout, c, nhidden, norm) for fin, fout in trunk_channels(ngf)])
         self.conv_img = nn.Conv2d(ngf, 3, 3, padding=1)
         self.ngf = ngf
 

@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 @dataclass(frozen=True)
 class ModelConfig:
     generator: str = "spade"  # spade | ccfpse
+    # spade | clade: the SPADE generator's label modulation (clade: per-class gamma/beta, Tan et al. 2020);
+    # absent from older checkpoints and packages, which therefore load as spade
+    norm: str = "spade"
     discriminator: str = "fpse"  # patchgan | fp | fpse | oasis
     ngf: int = 64
     ndf: int = 64
@@ -84,10 +87,12 @@ def train_config(preset: str = "default", **overrides) -> TrainConfig:
 
 def validate(cfg: ModelConfig) -> ModelConfig:
     """Fails early, before any data is read, on settings the networks cannot take."""
-    from ..networks import DISCRIMINATORS, GENERATORS  # the registries name what exists; late: config stays torch-free
+    # the registries name what exists; late: config stays torch-free
+    from ..networks import DISCRIMINATORS, GENERATORS, check_norm
 
     if cfg.generator not in GENERATORS:
         raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
+    check_norm(cfg)
     if cfg.discriminator not in DISCRIMINATORS:
         raise ValueError(f"unknown discriminator {cfg.discriminator!r}; choose one of {', '.join(DISCRIMINATORS)}")
     if cfg.num_up not in (5, 6):
