@@ -17,7 +17,7 @@ from scenebrush_trainer.export.from_checkpoint import export_checkpoint
 from scenebrush_trainer.networks import inference
 
 CONTRACT_KEYS = {"format", "id", "name", "kind", "architecture", "discriminator", "height", "width", "classes",
-                 "dontcare", "z_dim", "training", "metrics", "license"}  # fmt: skip
+                 "dontcare", "z_dim", "training", "metrics", "license", "weights_storage"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,9 @@ def test_package_follows_the_contract(ckpt, tmp_path, capsys):
     pkg = tmp_path / "models" / "my-model"
     assert main(["export", "--checkpoint", str(ckpt), "--out", str(pkg), "--name", "Mine"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["event"] == "exported" and result["max_abs_diff"]["model.onnx"] < 1e-4
+    # the file as written: weights stored as float16 by default (the float32 graph itself passed 1e-4 first)
+    assert result["event"] == "exported" and result["max_abs_diff"]["model.onnx"] < onnx_export.FLOAT16_MAX_TOLERANCE
+    assert result["weights_storage"] == "float16"
     assert sorted(p.name for p in pkg.iterdir()) == ["model.json", "model.onnx"]
     meta = json.loads((pkg / "model.json").read_text())
     assert set(meta) == CONTRACT_KEYS
@@ -44,11 +46,12 @@ def test_package_follows_the_contract(ckpt, tmp_path, capsys):
     assert t["images"] == 4 and t["seed"] == 0 and "scenebrush_trainer" in t["trainer"]
     assert t["config"]["vgg_loss"] is False and t["config"]["ngf"] == 4
     assert t["config"]["inference_norm"] == "per-image"  # trained with batch size 1
-    assert meta["metrics"] is None and meta["license"]
+    assert meta["metrics"] is None and meta["license"] and meta["weights_storage"] == "float16"
 
     model = onnx.load(str(pkg / "model.onnx"))
     assert model.opset_import[0].version >= 17
     assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    assert any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer)
     ops = {n.op_type for n in model.graph.node}
     assert {"Slice", "Mul", "Add", "Equal", "Cast"} <= ops
     assert not ops & {"BatchNormalization", "Im2Col", "Col2Im", "RandomNormal", "RandomNormalLike"}, ops
@@ -84,7 +87,8 @@ def as_in_training(g):
 def test_onnx_matches_pytorch_for_any_batch_size(ckpt, tmp_path, norm):
     """per-image: each image as a batch-1 training step made it; running: eval mode's running statistics."""
     pkg = tmp_path / "p"
-    assert export_checkpoint(ckpt, pkg, "p", norm=norm)["norm"] == norm
+    # float32 weights: the graph's own parity with PyTorch, at 1e-4 (float16 storage: test_weights_storage_...)
+    assert export_checkpoint(ckpt, pkg, "p", norm=norm, weights_storage="float32")["norm"] == norm
     g = trained_generator(ckpt)
     train_like = as_in_training(g)
     sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
@@ -119,6 +123,37 @@ def test_a_failed_check_fails_loudly_and_leaves_no_package(ckpt, tmp_path, monke
     with pytest.raises(onnx_export.ExportError, match="differs from PyTorch"):
         export_checkpoint(ckpt, pkg, "bad")
     assert not (pkg / "model.json").exists() and not (pkg / "model.onnx").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_weights_storage_float16_halves_the_file_and_matches_float32(ckpt, tmp_path, capsys):
+    f16, f32 = tmp_path / "f16", tmp_path / "f32"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(f16), "--norm", "running"]) == 0
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(f32), "--norm", "running",
+                 "--weights-storage", "float32"]) == 0  # fmt: skip
+    results = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["weights_storage"] for r in results] == ["float16", "float32"]
+    assert results[1]["max_abs_diff"]["model.onnx"] < onnx_export.TOLERANCE
+    assert json.loads((f32 / "model.json").read_text())["weights_storage"] == "float32"
+    size16, size32 = ((p / "model.onnx").stat().st_size for p in (f16, f32))
+    assert size16 < 0.6 * size32, (size16, size32)
+    model = onnx.load(str(f32 / "model.onnx"))
+    assert not any(t.data_type == onnx.TensorProto.FLOAT16 for t in model.graph.initializer)
+    label = torch.randint(0, 12, (3, 64, 64), generator=torch.Generator().manual_seed(5)).numpy()
+    z = torch.randn(3, 32, generator=torch.Generator().manual_seed(6)).numpy()
+    a, b = (ort.InferenceSession(str(p / "model.onnx"), providers=["CPUExecutionProvider"]).run(
+        None, {"label": label, "z": z})[0] for p in (f16, f32))  # fmt: skip
+    diff = np.abs(a - b)
+    assert diff.mean() <= onnx_export.FLOAT16_MEAN_TOLERANCE and diff.max() <= onnx_export.FLOAT16_MAX_TOLERANCE
+    assert diff.max() > 0  # the weights really were rounded
+
+
+def test_a_failed_float16_check_leaves_no_package(ckpt, tmp_path, monkeypatch):
+    monkeypatch.setattr(onnx_export, "FLOAT16_MAX_TOLERANCE", 0.0)  # rounding always moves something
+    pkg = tmp_path / "bad"
+    with pytest.raises(onnx_export.ExportError, match="stored as float16.*--weights-storage float32"):
+        export_checkpoint(ckpt, pkg, "bad")
+    assert not pkg.exists() or not any(pkg.iterdir())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
 
 

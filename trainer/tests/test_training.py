@@ -11,6 +11,7 @@ from conftest import SIZE, read_events, step_losses, train_args
 from PIL import Image
 
 from scenebrush_trainer.cli import main
+from scenebrush_trainer.export import onnx_export
 from scenebrush_trainer.training import checkpoint
 
 COMBOS = [(g, d) for g in ("spade", "ccfpse") for d in ("patchgan", "fp", "fpse")]
@@ -36,7 +37,9 @@ def test_combination_trains_and_exports(tiny_data, tmp_path, gen, disc):
     meta = json.loads((pkg / "model.json").read_text())
     assert (meta["architecture"], meta["discriminator"], meta["height"], meta["width"]) == (gen, disc, SIZE, SIZE)
     exported = next(e for e in ev if e["event"] == "exported")
-    assert exported["max_abs_diff"]["model.onnx"] < 1e-4
+    # the float32 graph was checked against PyTorch at 1e-4 inside the export (it raises otherwise); this is the
+    # file as written, weights stored as float16
+    assert exported["max_abs_diff"]["model.onnx"] < onnx_export.FLOAT16_MAX_TOLERANCE
     sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["label", "z"] and [o.name for o in sess.get_outputs()] == ["image"]
     label = np.array(Image.open(next((tiny_data / "labels").iterdir())), np.int64)[None]

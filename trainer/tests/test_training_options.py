@@ -11,6 +11,7 @@ from conftest import SIZE, read_events, step_losses, train_args
 
 from scenebrush_trainer import losses
 from scenebrush_trainer.cli import main
+from scenebrush_trainer.export import onnx_export
 from scenebrush_trainer.networks import DISCRIMINATORS, build_discriminator, build_generator
 from scenebrush_trainer.training import checkpoint
 from scenebrush_trainer.training.config import model_config, train_config
@@ -47,7 +48,10 @@ def test_diffaug_runs_checkpoint_resume_as_uninterrupted_and_export(tiny_data, t
 
     meta = json.loads((pkg / "model.json").read_text())
     assert meta["discriminator"] == disc and meta["training"]["config"]["diffaug"] == FULL
-    assert next(e for e in resumed if e["event"] == "exported")["max_abs_diff"]["model.onnx"] < 1e-4
+    # the float32 graph was checked against PyTorch at 1e-4 inside the export (it raises otherwise); this is the
+    # file as written, weights stored as float16
+    exported = next(e for e in resumed if e["event"] == "exported")
+    assert exported["max_abs_diff"]["model.onnx"] < onnx_export.FLOAT16_MAX_TOLERANCE
     sess = ort.InferenceSession(str(pkg / "model.onnx"), providers=["CPUExecutionProvider"])
     label = np.zeros((1, SIZE, SIZE), np.int64)
     image = sess.run(None, {"label": label, "z": np.zeros((1, meta["z_dim"]), np.float32)})[0]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..export.finetune import write_finetune_checkpoint
 from ..export.from_checkpoint import export_checkpoint
+from ..export.weights_fp16 import DEFAULT_STORAGE, STORAGES
 from ..networks.inference import NORMS
 
 NAME = "export"
@@ -25,6 +26,13 @@ def add_arguments(p) -> None:
         "batch size 1 trained with); auto picks per-image for batch size 1, running otherwise",
     )
     p.add_argument(
+        "--weights-storage",
+        choices=STORAGES,
+        default=DEFAULT_STORAGE,
+        help="how model.onnx (and encoder.onnx) store their large weights: float16 (default) halves the files; "
+        "the network still computes in float32, with its weights rounded to float16",
+    )
+    p.add_argument(
         "--with-weights",
         action="store_true",
         help="also write PACKAGE/checkpoint.pt (G and D in float16) so `train --init-from PACKAGE` can fine-tune it",
@@ -32,7 +40,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    result = export_checkpoint(args.checkpoint, args.out, args.id or args.out.name, args.name, args.license, args.norm)
+    result = export_checkpoint(
+        args.checkpoint, args.out, args.id or args.out.name, args.name, args.license, args.norm, args.weights_storage
+    )
     if args.with_weights:
         result["weights"] = str(write_finetune_checkpoint(args.checkpoint, args.out))
     print(json.dumps({"event": "exported", **result}))

@@ -43,6 +43,9 @@ INT8_FIXTURES = {
 }
 # calibration: the reference layout plus this many random blocky layouts
 INT8_CALIBRATION_RANDOM = 7
+# fixtures keep float32 weights: their files are tiny, and the app's tests compare their outputs with PyTorch's
+# float32 references (reference_image.f32, reference_mu.f32) at 1e-4
+WEIGHTS_STORAGE = "float32"
 
 
 def reference_label(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
@@ -102,7 +105,7 @@ def build_generator_fixture(out_dir: Path, package_id: str, arch: str, name: str
     generator = build_generator(cfg, len(CAMVID), init_gain=1.0).eval()
     meta = untrained_meta(package_id, name, cfg)
     pkg = out_dir / package_id
-    write_package(pkg, meta, generator)
+    write_package(pkg, meta, generator, weights_storage=WEIGHTS_STORAGE)
 
     label = reference_label()
     Image.fromarray(label, mode="L").save(pkg / "reference_label.png")
@@ -152,7 +155,7 @@ def build_encoder_fixture(out_dir: Path, package_id: str) -> Path:
     encoder.eval()
     meta = untrained_meta(package_id, name, cfg)
     pkg = out_dir / package_id
-    write_package(pkg, meta, generator, encoder)
+    write_package(pkg, meta, generator, encoder, weights_storage=WEIGHTS_STORAGE)
 
     photo = reference_photo()
     Image.fromarray(photo, mode="RGB").save(pkg / "reference_photo.png")

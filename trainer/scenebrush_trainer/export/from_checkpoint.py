@@ -9,6 +9,7 @@ from ..networks.inference import inference_norm
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
 from .package import model_json, trainer_version, write_package
+from .weights_fp16 import DEFAULT_STORAGE
 
 
 def default_license(dataset: str) -> str:
@@ -32,6 +33,7 @@ def export_checkpoint(
     name: str | None = None,
     license: str | None = None,
     norm: str = "auto",
+    weights_storage: str = DEFAULT_STORAGE,
 ) -> dict:
     ckpt = checkpoint.load(ckpt_path)
     model = from_dict(ModelConfig, ckpt["model_config"])
@@ -45,7 +47,7 @@ def export_checkpoint(
     train = ckpt["train_config"]
     norm = inference_norm(train, norm, ckpt.get("world", 1))
     data = ckpt["data"]
-    arch = {"spade": "SPADE", "ccfpse": "CC-FPSE"}[model.generator]
+    arch = {"spade": "SPADE", "ccfpse": "CC-FPSE"}[model.generator] + (" (CLADE)" if model.norm == "clade" else "")
     meta = model_json(
         package_id=package_id,
         name=name or f"{arch} ({data['name']}, {model.height}x{model.width})",
@@ -69,5 +71,12 @@ def export_checkpoint(
         },
         license=license or default_license(data["name"]),
     )
-    diffs = write_package(out, meta, generator, encoder, norm=norm)
-    return {"path": str(out), "id": package_id, "max_abs_diff": diffs, "step": ckpt["step"], "norm": norm}
+    diffs = write_package(out, meta, generator, encoder, norm=norm, weights_storage=weights_storage)
+    return {
+        "path": str(out),
+        "id": package_id,
+        "max_abs_diff": diffs,
+        "step": ckpt["step"],
+        "norm": norm,
+        "weights_storage": weights_storage,
+    }

@@ -30,6 +30,7 @@ from ..networks.inference import NORMS, inference_copy
 from ..training import checkpoint
 from ..training.config import ModelConfig, from_dict
 from .onnx_export import example_inputs
+from .weights_fp16 import to_float32
 
 PREFIX = "generator."
 DISCRIMINATOR_KEYS = ("discriminator", "ndf", "height", "width")
@@ -47,6 +48,7 @@ def onnx_weights(path: Path) -> dict[str, torch.Tensor]:
         model = onnx.load(str(path))
     except Exception as e:  # noqa: BLE001 -- missing or damaged file
         raise RecoveryError(f"cannot read {path}: {e}") from e
+    to_float32(model)  # weights stored as float16 (weights_fp16): the float32 values the graph computes with
     return {
         t.name.removeprefix(PREFIX): torch.from_numpy(numpy_helper.to_array(t).copy())
         for t in model.graph.initializer

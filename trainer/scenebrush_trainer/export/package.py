@@ -10,6 +10,7 @@ from .. import __version__
 from ..data.classes import ClassList
 from ..fileio import atomic_path, staging_folder
 from .onnx_export import export_encoder, export_generator
+from .weights_fp16 import DEFAULT_STORAGE, STORAGES
 
 FORMAT = 1
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -56,18 +57,38 @@ def model_json(*, package_id, name, model, classes: ClassList, training: dict, l
 
 
 def write_package(
-    out: Path, meta: dict, generator, encoder=None, readme: str | None = None, norm: str = "running"
+    out: Path,
+    meta: dict,
+    generator,
+    encoder=None,
+    readme: str | None = None,
+    norm: str = "running",
+    weights_storage: str = DEFAULT_STORAGE,
 ) -> dict:
     """Exports into a temporary folder beside `out`, checks every ONNX file with onnxruntime, then moves
-    the files into `out` with model.json last: a failed export leaves no package (or the old one) behind."""
+    the files into `out` with model.json last: a failed export leaves no package (or the old one) behind.
+    `weights_storage`: "float16" stores the large weights as float16, computed in float32 (weights_fp16);
+    recorded as model.json's `weights_storage`."""
     out = Path(out)
     if not ID_PATTERN.match(meta["id"]):
         raise ValueError(f"package id {meta['id']!r}: use lowercase letters, digits, '.', '_' and '-'")
+    if weights_storage not in STORAGES:
+        raise ValueError(f"weights storage {weights_storage!r}: choose {' or '.join(STORAGES)}")
+    meta = {**meta, "weights_storage": weights_storage}
     with staging_folder(out) as stage:
-        diffs = {"model.onnx": export_generator(generator, len(meta["classes"]), stage / "model.onnx", norm=norm)}
+        diffs = {
+            "model.onnx": export_generator(
+                generator, len(meta["classes"]), stage / "model.onnx", norm=norm, weights_storage=weights_storage
+            )
+        }
         if encoder is not None:
             diffs["encoder.onnx"] = export_encoder(
-                encoder, meta["height"], meta["width"], stage / "encoder.onnx", norm=norm
+                encoder,
+                meta["height"],
+                meta["width"],
+                stage / "encoder.onnx",
+                norm=norm,
+                weights_storage=weights_storage,
             )
         if readme:
             (stage / "README.md").write_text(readme)
