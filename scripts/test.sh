@@ -11,9 +11,9 @@ step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 step "cargo test"
 cargo test --locked --all-targets
-step "ruff (trainer)"
-.venv/bin/ruff check trainer
-.venv/bin/ruff format --check trainer
+step "ruff (trainer, scripts/device)"
+.venv/bin/ruff check trainer scripts/device
+.venv/bin/ruff format --check trainer scripts/device
 step "pytest (trainer)"
 .venv/bin/python -m pytest trainer/tests -q
 

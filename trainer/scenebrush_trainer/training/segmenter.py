@@ -1,8 +1,10 @@
 """Training the segmenter from scratch on real photos: class-weighted cross-entropy, flip + scale/crop.
 
 Checkpoints `last.pt` every epoch and `best.pt` on a new best val mIoU (both atomic); a run started again
-with the same out folder continues from `last.pt`. Progress goes to `log.jsonl` in the out folder (one line per
-epoch: loss, val mIoU, wall and CPU seconds). The network: `--architecture` (networks/segmenter.py).
+with the same out folder continues from `last.pt` (given another `epochs`, the poly schedule follows the new
+length from there on; `until` stops after an epoch, so that a first run can measure the time an epoch takes).
+Progress goes to `log.jsonl` in the out folder (one line per epoch: loss, val mIoU, wall and CPU seconds). The
+network: `--architecture` (networks/segmenter.py). On a GPU (`device`), the photos and batches stay there.
 """
 
 import json
@@ -65,6 +67,11 @@ class SegmenterData:
         self.val.preload()
         self.base_scale = cfg.height / full_h
 
+    def to(self, device: torch.device) -> None:
+        """Keeps the preloaded photos and label maps on `device`: batches and augmentation are made there."""
+        for d in (self.train, self.val):
+            d.photos, d.labels = d.photos.to(device), d.labels.to(device)
+
 
 def photo_size(path: Path) -> tuple[int, int]:
     with Image.open(path) as im:
@@ -114,7 +121,7 @@ def validate(net, data: PairedDataset, num_classes: int, dontcare, batch_size: i
         idx = torch.arange(i, min(i + batch_size, len(data)))
         photos, labels = data.batch(idx)
         pred = net(to_model_range(photos)).argmax(1)
-        meter.add(labels.numpy(), pred.numpy())
+        meter.add(labels.cpu().numpy(), pred.cpu().numpy())
     net.train()
     return meter
 
@@ -123,15 +130,30 @@ def lr_at(cfg: SegmenterConfig, epoch: float) -> float:
     return cfg.lr * max(1 - epoch / cfg.epochs, 0.0) ** cfg.poly_power
 
 
-def train_segmenter(cfg: SegmenterConfig, out: Path, root=None, restart: bool = False) -> dict:
-    """Trains until cfg.epochs (continuing from out/last.pt when there is one); returns the best val scores."""
+def training_device(device: str) -> torch.device:
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be cpu or cuda, got {device!r}")
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: no CUDA GPU is available")
+        torch.backends.cudnn.benchmark = True  # one input size throughout: let cuDNN pick its fastest kernels
+    return torch.device(device)
+
+
+def train_segmenter(
+    cfg: SegmenterConfig, out: Path, root=None, restart: bool = False, device: str = "cpu", until: int | None = None
+) -> dict:
+    """Trains until cfg.epochs, or stops after epoch `until` (continuing from out/last.pt when there is one) on
+    `device`; returns the best val scores. The checkpoints load on a CPU whatever trained them."""
     out = Path(out)
+    dev = training_device(device)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     data = SegmenterData(cfg, root)
+    data.to(dev)
     classes = data.classes
     net = build_segmenter(cfg.architecture, len(classes), cfg.height, cfg.width, cfg.width_mult)
-    net = net.to(memory_format=torch.channels_last)  # faster convolutions on a CPU
+    net = net.to(dev, memory_format=torch.channels_last)  # faster convolutions on a CPU
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = class_weights(data.train.labels, len(classes), classes.dontcare, cfg.class_weight_c)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -157,7 +179,8 @@ def train_segmenter(cfg: SegmenterConfig, out: Path, root=None, restart: bool = 
     out.mkdir(parents=True, exist_ok=True)
     n = len(data.train)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
-    while epoch < cfg.epochs:
+    end = min(cfg.epochs, until) if until is not None else cfg.epochs
+    while epoch < end:
         t0, c0 = time.time(), time.process_time()
         order = torch.randperm(n, generator=gen)
         total = 0.0
@@ -200,4 +223,6 @@ def train_segmenter(cfg: SegmenterConfig, out: Path, root=None, restart: bool = 
             epoch, cfg.epochs, entry["loss"], sc.miou, sc.pixel_accuracy, best["miou"], best["epoch"],
             entry["seconds"],
         )  # fmt: skip
+    if epoch < cfg.epochs:
+        log.info("stopped after epoch %d of %d (--until); run again to continue", epoch, cfg.epochs)
     return best

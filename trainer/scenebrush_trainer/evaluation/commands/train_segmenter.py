@@ -4,6 +4,7 @@ to continue."""
 from dataclasses import fields
 from pathlib import Path
 
+from ...commands.argtypes import integer
 from ...networks.segmenter import segmenter_architectures
 from ...training.segmenter import SegmenterConfig, train_segmenter
 
@@ -15,6 +16,10 @@ def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/segmenter"), help="run folder (default runs/segmenter)")
     p.add_argument("--data", metavar="DIR", help="CamVid root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)")
     p.add_argument("--restart", action="store_true", help="start over even when OUT/last.pt exists")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="train on the CPU (default) or the GPU; the checkpoints load on either")  # fmt: skip
+    p.add_argument("--until", type=integer(1), metavar="EPOCH",
+                   help="stop after this epoch (last.pt written); run again to go on, with any --epochs")  # fmt: skip
     g = p.add_argument_group("settings (defaults: the recipe of the shipped segmenter)")
     for f in fields(SegmenterConfig):
         choices = list(segmenter_architectures()) if f.name == "architecture" else None
@@ -25,6 +30,6 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     overrides = {f.name: getattr(args, f.name) for f in fields(SegmenterConfig) if getattr(args, f.name) is not None}
     cfg = SegmenterConfig(**overrides)
-    best = train_segmenter(cfg, args.out, args.data, args.restart)
+    best = train_segmenter(cfg, args.out, args.data, args.restart, args.device, args.until)
     print(f"best val mIoU {best['miou']:.4f}, pixel accuracy {best['pixel_accuracy']:.4f} (epoch {best['epoch']})")
     return 0
