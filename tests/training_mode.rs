@@ -412,6 +412,72 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
 }
 
 #[test]
+fn the_train_tab_says_the_networks_are_compiling_until_the_first_step() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = empty_dataset(tmp.path());
+    // The fake in wait mode with FAKE_COMPILE=1: a start with train.compile true, a compile
+    // event, then no step until it is stopped.
+    let TrainerSetup::Ready(mut launcher) = fake("wait") else {
+        unreachable!()
+    };
+    launcher.env.push(("FAKE_COMPILE".into(), "1".into()));
+    let mut h = harness(app(
+        vec![common::fixtures_dir()],
+        TrainerSetup::Ready(launcher),
+        tmp.path(),
+    ));
+    h.step();
+    click(&mut h, "Train");
+    command(
+        &mut h,
+        Command::Train(TrainCommand::Picked(TrainPick::Dataset, data)),
+    );
+    type_name(&mut h, "Compiler");
+    click(&mut h, "Start");
+    wait_until(&mut h, "the compile event", FAKE_TIMEOUT, |a| {
+        a.training()
+            .run()
+            .is_some_and(|r| r.progress.compiling() && r.progress.compile_note.is_some())
+    });
+    assert!(
+        has_text(
+            &h,
+            "Compiling the networks before the first step (torch.compile: 10-20 minutes on a \
+             2-core CPU, then faster steps)"
+        ),
+        "{}",
+        describe(h.state())
+    );
+    assert!(has_text(&h, "step 0 of 3 (0%) · compiling the networks"));
+    assert!(has_text(&h, "ETA after the first steps"));
+    assert!(!has_text(&h, "images/s"), "no rate before the first step");
+    assert!(has_text(
+        &h,
+        "Training Compiler: compiling the networks before the first step"
+    ));
+
+    // A stop while compiling ends it like any other; the explanation goes.
+    click(&mut h, "Stop");
+    wait_until(&mut h, "the stop", FAKE_TIMEOUT, |a| {
+        !a.training().is_training()
+    });
+    assert!(
+        matches!(status(h.state()), Some(RunStatus::Stopped { .. })),
+        "{}",
+        describe(h.state())
+    );
+    assert!(
+        !h.state()
+            .training()
+            .run()
+            .expect("run")
+            .progress
+            .compiling()
+    );
+    assert!(!has_text(&h, "Compiling the networks"));
+}
+
+#[test]
 fn the_train_tab_offers_every_discriminator_and_passes_oasis_on() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = empty_dataset(tmp.path());
@@ -1015,6 +1081,24 @@ fn train_command_shows_progress_lines_not_json_and_returns_the_trainers_status()
         std::fs::read_to_string(&events)
             .expect("events")
             .contains("\"finished\"")
+    );
+
+    // A trainer that compiles says so before its first step.
+    let stdout = scenebrush()
+        .env("SCENEBRUSH_TRAINER", trainer_script("fake_trainer.sh"))
+        .env("FAKE_TRAINER_MODE", "finish")
+        .env("FAKE_COMPILE", "1")
+        .arg("train")
+        .args(["--out".as_ref(), tmp.path().join("run3").as_os_str()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8_lossy(&stdout);
+    assert!(
+        stdout.contains("compiling G and D with torch.compile before the first step"),
+        "{stdout}"
     );
 
     // A trainer that cannot be started is named.

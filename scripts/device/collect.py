@@ -9,7 +9,6 @@ with every file's size and sha256 and the command that joins the pieces).
 
 import argparse
 import gzip
-import hashlib
 import json
 import re
 import shutil
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from record import sha256  # this folder: scripts are run by path, so it is on sys.path
 from scenebrush_trainer.export.finetune import write_finetune_checkpoint
 
 MAX_FILES, MAX_FILE, MAX_TOTAL = 8, 16 * 2**20, 64 * 2**20
@@ -94,14 +94,6 @@ def logs_archive(work: Path, stage: Path, out: Path) -> str:
         for f in sorted([*work.glob("*.json"), *work.glob("*.csv")]):
             tar.add(f, arcname=f"logs/{f.name}")
     return path.name
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def limits(out: Path) -> list[str]:

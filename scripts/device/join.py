@@ -6,19 +6,12 @@ segmenter's best.pt into DEST.
 """
 
 import gzip
-import hashlib
 import json
 import shutil
 import sys
 from pathlib import Path
 
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+from record import sha256  # this folder: scripts are run by path, so it is on sys.path
 
 
 def main(argv: list[str]) -> int:

@@ -219,6 +219,19 @@ impl Terminal {
                     out.as_ref().map_or("?".into(), |p| p.display().to_string())
                 ));
             }
+            TrainerEvent::Compile { phase, nets, .. } => {
+                if phase == "start" {
+                    let nets = if nets.is_empty() {
+                        "the networks".to_string()
+                    } else {
+                        nets.join(" and ")
+                    };
+                    self.line(format!(
+                        "compiling {nets} with torch.compile before the first step (10-20 \
+                         minutes on a 2-core CPU, then faster steps)"
+                    ));
+                }
+            }
             TrainerEvent::Step {
                 step,
                 steps,

@@ -52,6 +52,16 @@ pub enum TrainerEvent {
         #[serde(default)]
         train: serde_json::Value,
     },
+    /// `phase` `start`: the trainer compiles `nets` with torch.compile before the first step
+    /// (minutes without output; the start event's `train.compile` says so too).
+    Compile {
+        #[serde(default)]
+        phase: String,
+        #[serde(default)]
+        nets: Vec<String>,
+        #[serde(default)]
+        note: Option<String>,
+    },
     Step {
         /// Steps done.
         step: u64,
@@ -147,6 +157,7 @@ impl TrainerEvent {
         match self {
             TrainerEvent::Check(_) => "check",
             TrainerEvent::Start { .. } => "start",
+            TrainerEvent::Compile { .. } => "compile",
             TrainerEvent::Step { .. } => "step",
             TrainerEvent::Sample { .. } => "sample",
             TrainerEvent::Checkpoint { .. } => "checkpoint",
@@ -394,6 +405,20 @@ pub(crate) mod tests {
             parse_event(r#"{"event": "heartbeat", "time": 3}"#),
             Ok(TrainerEvent::Unknown)
         );
+        assert_eq!(
+            parse_event(
+                r#"{"event": "compile", "time": 2, "phase": "start", "nets": ["G", "D"], "note": "minutes"}"#
+            ),
+            Ok(TrainerEvent::Compile {
+                phase: "start".into(),
+                nets: vec!["G".into(), "D".into()],
+                note: Some("minutes".into()),
+            })
+        );
+        assert!(matches!(
+            parse_event(r#"{"event": "compile"}"#),
+            Ok(TrainerEvent::Compile { nets, note: None, .. }) if nets.is_empty()
+        ));
         assert!(matches!(
             parse_event("12:00:01 INFO step 1/2"),
             Err(EventParseError::NotJson(_))

@@ -18,7 +18,9 @@ pub use process::{
     EventSource, TRAINER_ENV, TrainerLauncher, TrainerMessage, TrainerProcess, TrainerSetup,
     find_trainer, run_check, venv_python,
 };
-pub use progress::{ExitInfo, MAX_LOG_LINES, RunProgress, RunRecipe, RunStatus, duration_text};
+pub use progress::{
+    COMPILING_TEXT, ExitInfo, MAX_LOG_LINES, RunProgress, RunRecipe, RunStatus, duration_text,
+};
 
 /// Size of the download `scripts/setup.sh` makes for the trainer's environment.
 pub const SETUP_DOWNLOAD: &str = "about 3 GB (PyTorch)";

@@ -8,6 +8,11 @@ use super::events::{CheckReport, TrainerEvent};
 /// Log lines kept for the log pane (the oldest are dropped).
 pub const MAX_LOG_LINES: usize = 2000;
 
+/// What a run does between a `start` event with `train.compile` and its first step, when the
+/// trainer prints nothing.
+pub const COMPILING_TEXT: &str = "Compiling the networks before the first step (torch.compile: \
+                                  10-20 minutes on a 2-core CPU, then faster steps)";
+
 /// Where a run stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunStatus {
@@ -139,6 +144,11 @@ pub struct RunProgress {
     pub images: Option<u64>,
     /// The discriminator and recipe the latest `start` event reported.
     pub recipe: RunRecipe,
+    /// The latest start compiles the networks (`train.compile`, or a `compile` event) and no
+    /// step has been reported since: see [`RunProgress::compiling`].
+    pub compile_pending: bool,
+    /// The `compile` event's `note`, if any.
+    pub compile_note: Option<String>,
     /// Loss name -> (step, value), in the order reported.
     pub losses: BTreeMap<String, Vec<[f64; 2]>>,
     pub check: Option<CheckReport>,
@@ -162,6 +172,8 @@ impl Default for RunProgress {
             device: None,
             images: None,
             recipe: RunRecipe::default(),
+            compile_pending: false,
+            compile_note: None,
             losses: BTreeMap::new(),
             check: None,
             sample: None,
@@ -211,9 +223,18 @@ impl RunProgress {
                 self.images = *images;
                 self.recipe = RunRecipe::from_start(model, train);
                 self.eta_s = None;
+                // Each start says afresh whether it compiles (a resumed run may not).
+                self.compile_pending = train["compile"].as_bool() == Some(true);
+                self.compile_note = None;
                 // Curves beyond a resume point came from steps that were redone.
                 for points in self.losses.values_mut() {
                     points.retain(|p| p[0] <= *step as f64);
+                }
+            }
+            TrainerEvent::Compile { phase, note, .. } => {
+                if phase == "start" {
+                    self.compile_pending = true;
+                    self.compile_note.clone_from(note);
                 }
             }
             TrainerEvent::Step {
@@ -228,6 +249,7 @@ impl RunProgress {
                 if matches!(self.status, RunStatus::Starting) {
                     self.status = RunStatus::Running;
                 }
+                self.compile_pending = false;
                 self.step = *step;
                 self.steps = *steps;
                 self.epoch = *epoch;
@@ -329,6 +351,12 @@ impl RunProgress {
         while self.log.len() > MAX_LOG_LINES {
             self.log.pop_front();
         }
+    }
+
+    /// The trainer is compiling the networks before its first step (the run is going on, or
+    /// stopping, and no step has come since a start that compiles): no rate or ETA yet.
+    pub fn compiling(&self) -> bool {
+        self.compile_pending && matches!(self.status, RunStatus::Running | RunStatus::Stopping)
     }
 
     /// 0..=1 of the planned steps.
@@ -485,6 +513,123 @@ mod tests {
         });
         assert_eq!(p.status, RunStatus::Running);
         assert_eq!(p.losses["g_gan"], vec![[1.0, 3.0], [2.0, 2.0]]);
+    }
+
+    fn start_event(step: u64, train: serde_json::Value) -> TrainerEvent {
+        TrainerEvent::Start {
+            step,
+            steps: 10,
+            out: None,
+            device: Some("cpu".into()),
+            world: None,
+            images: None,
+            model: serde_json::Value::Null,
+            train,
+        }
+    }
+
+    fn step_event(step: u64) -> TrainerEvent {
+        TrainerEvent::Step {
+            step,
+            steps: 10,
+            epoch: None,
+            losses: [("g_gan".to_string(), 1.0)].into(),
+            lr_g: None,
+            images_per_s: Some(2.0),
+            eta_s: Some(4.0),
+        }
+    }
+
+    #[test]
+    fn a_start_that_compiles_is_compiling_until_its_first_step() {
+        let mut p = RunProgress::default();
+        p.apply(&start_event(
+            0,
+            serde_json::json!({"steps": 10, "compile": true}),
+        ));
+        assert!(p.compiling());
+        assert_eq!((p.status.clone(), p.eta_s), (RunStatus::Running, None));
+        p.apply(
+            &parse_event(
+                r#"{"event": "compile", "phase": "start", "nets": ["G", "D"], "note": "inductor"}"#,
+            )
+            .expect("compile"),
+        );
+        assert!(p.compiling());
+        assert_eq!(p.compile_note.as_deref(), Some("inductor"));
+        p.push_log("12:00:00 INFO compiling G and D");
+        assert!(p.compiling(), "log lines are not steps");
+        p.status = RunStatus::Stopping;
+        assert!(p.compiling(), "a stop asked for during the compilation");
+        p.status = RunStatus::Running;
+        p.apply(&step_event(1));
+        assert!(!p.compiling());
+        assert_eq!(p.eta_s, Some(4.0));
+        p.apply(&step_event(2));
+        assert!(!p.compiling());
+
+        // A run that dies while compiling is not compiling any more.
+        let mut p = RunProgress::default();
+        p.apply(&start_event(0, serde_json::json!({"compile": true})));
+        p.exited(ExitInfo {
+            code: None,
+            signal: Some(9),
+        });
+        assert!(matches!(p.status, RunStatus::Failed { .. }));
+        assert!(!p.compiling());
+    }
+
+    #[test]
+    fn a_start_that_does_not_compile_is_not_compiling() {
+        // `compile: false` (RECORDED_OASIS) and no `compile` field at all (RECORDED).
+        for lines in [&RECORDED_OASIS[..2], &RECORDED[..2]] {
+            let p = progress_of(lines);
+            assert_eq!(p.status, RunStatus::Running);
+            assert!(!p.compile_pending && !p.compiling(), "{:?}", lines[1]);
+        }
+        // Only a boolean counts; a `compile` event alone does (e.g. `"compile": "auto"`).
+        let mut p = RunProgress::default();
+        p.apply(&start_event(0, serde_json::json!({"compile": "auto"})));
+        assert!(!p.compiling());
+        p.apply(&parse_event(r#"{"event": "compile", "phase": "start"}"#).expect("compile"));
+        assert!(p.compiling());
+        assert_eq!(p.compile_note, None);
+        p.apply(&parse_event(r#"{"event": "compile", "phase": "other"}"#).expect("compile"));
+        assert!(p.compiling(), "only a step ends it");
+    }
+
+    #[test]
+    fn a_resumed_start_says_afresh_whether_it_compiles() {
+        let mut p = RunProgress::default();
+        p.apply(&start_event(0, serde_json::json!({"compile": true})));
+        p.apply(&TrainerEvent::Stopped {
+            step: 0,
+            steps: Some(10),
+            reason: "SIGTERM".into(),
+            checkpoint: None,
+        });
+        assert!(!p.compiling(), "stopped");
+        // Resumed without compiling: the earlier start's compilation is forgotten.
+        p.apply(&start_event(0, serde_json::json!({"compile": false})));
+        assert_eq!(p.status, RunStatus::Running);
+        assert!(!p.compiling());
+        p.apply(&step_event(1));
+        p.apply(&step_event(2));
+        p.apply(&TrainerEvent::Stopped {
+            step: 2,
+            steps: Some(10),
+            reason: "SIGTERM".into(),
+            checkpoint: Some("/r/checkpoint.pt".into()),
+        });
+        // Resumed with compiling: compiling again after the earlier steps, until the next one.
+        p.apply(&start_event(2, serde_json::json!({"compile": true})));
+        assert!(p.compiling());
+        assert_eq!((p.step, p.eta_s), (2, None));
+        p.apply(&step_event(3));
+        assert!(!p.compiling());
+        // A later start without the field does not compile either.
+        p.apply(&start_event(3, serde_json::Value::Null));
+        assert!(!p.compiling());
     }
 
     #[test]

@@ -7,8 +7,9 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::models::{Architecture, Discriminator, ModelPackage};
 use crate::training::{
-    CHECKPOINT_FILE, DiffAugment, ModelPreset, RunStatus, SETUP_DOWNLOAD, TrainDevice,
-    TrainSettings, TrainerSetup, base_checkpoint, duration_text, package_id, trainer_defaults,
+    CHECKPOINT_FILE, COMPILING_TEXT, DiffAugment, ModelPreset, RunStatus, SETUP_DOWNLOAD,
+    TrainDevice, TrainSettings, TrainerSetup, base_checkpoint, duration_text, package_id,
+    trainer_defaults,
 };
 
 use crate::ui::resources::{ActiveRun, CheckState, Resources, TrainingRuntime};
@@ -44,6 +45,9 @@ pub fn training_summary(training: &TrainingRuntime) -> Option<String> {
         RunStatus::Starting => format!("Training {name}: starting…"),
         RunStatus::Stopping => format!("Training {name}: stopping at step {}…", p.step),
         RunStatus::Finished => format!("Training {name}: exporting the model…"),
+        RunStatus::Running if p.compiling() => {
+            format!("Training {name}: compiling the networks before the first step…")
+        }
         _ => {
             let mut text = format!("Training {name}: step {}/{}", p.step, p.steps);
             if let Some(rate) = p.images_per_s {
@@ -669,6 +673,9 @@ fn run_header_ui(ui: &mut Ui, run: &ActiveRun, commands: &mut Vec<Command>) {
         ui.heading(&record.name);
         let (text, color) = match &p.status {
             RunStatus::Starting => ("starting".to_string(), ui.visuals().weak_text_color()),
+            RunStatus::Running if p.compiling() => {
+                ("compiling".to_string(), ui.visuals().hyperlink_color)
+            }
             RunStatus::Running => ("training".to_string(), ui.visuals().hyperlink_color),
             RunStatus::Stopping => ("stopping".to_string(), ui.visuals().warn_fg_color),
             RunStatus::Stopped { .. } => ("stopped".to_string(), ui.visuals().warn_fg_color),
@@ -711,22 +718,34 @@ fn run_header_ui(ui: &mut Ui, run: &ActiveRun, commands: &mut Vec<Command>) {
         });
     });
     let fraction = p.fraction();
+    // Between a start that compiles and the first step the trainer is silent for minutes.
+    let compiling = run.is_live() && p.compiling();
+    let mut bar_text = format!("step {} of {} ({:.0}%)", p.step, p.steps, fraction * 100.0);
+    if compiling {
+        bar_text.push_str(" · compiling the networks…");
+    }
     ui.add(
         egui::ProgressBar::new(fraction)
-            .text(format!(
-                "step {} of {} ({:.0}%)",
-                p.step,
-                p.steps,
-                fraction * 100.0
-            ))
-            .animate(run.is_live() && matches!(p.status, RunStatus::Starting)),
+            .text(bar_text)
+            .animate(run.is_live() && (matches!(p.status, RunStatus::Starting) || compiling)),
     );
-    let mut facts = Vec::new();
-    if let Some(rate) = p.images_per_s {
-        facts.push(format!("{rate:.2} images/s"));
+    if compiling {
+        let label = ui.add(egui::Label::new(COMPILING_TEXT).wrap());
+        if let Some(note) = &p.compile_note {
+            label.on_hover_text(note);
+        }
     }
-    if let Some(eta) = p.eta_s.filter(|_| run.is_live()) {
-        facts.push(format!("ETA {}", duration_text(eta)));
+    let mut facts = Vec::new();
+    if compiling {
+        // A rate from before a resume, or an ETA, would not count the compilation.
+        facts.push("ETA after the first steps".to_string());
+    } else {
+        if let Some(rate) = p.images_per_s {
+            facts.push(format!("{rate:.2} images/s"));
+        }
+        if let Some(eta) = p.eta_s.filter(|_| run.is_live()) {
+            facts.push(format!("ETA {}", duration_text(eta)));
+        }
     }
     if let Some(epoch) = p.epoch {
         facts.push(format!("epoch {epoch:.2}"));

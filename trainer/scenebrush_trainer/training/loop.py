@@ -13,7 +13,7 @@ from ..data.check import check_dataset
 from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
 from ..networks.inference import inference_norm, replace_batch_norm
-from . import checkpoint, distributed
+from . import checkpoint, compiling, distributed
 from .config import ModelConfig, TrainConfig, from_dict, recipe_notes, validate, validate_recipe
 from .events import Events, log
 from .runfolder import RunLock, remove_stale_temp_files_of_run
@@ -51,6 +51,7 @@ class RunOptions:
     until: int | None = None  # stop (with a checkpoint) at this step, to continue later with resume
     steps: int | None = None  # on resume: a new total number of steps (changes the lr schedule)
     device: str = "auto"
+    compile: str = "auto"  # auto | on | off: how this process runs the run (compiling.py); not part of the recipe
 
 
 # Ctrl-C, kill/service stop, and a closed terminal
@@ -92,6 +93,8 @@ def loop(run: Run, opts: RunOptions, events: Events, stop: StopRequest) -> Run:
     cfg, t0, meter = run.train, time.time(), Meter(run.step)
     events.emit("start", step=run.step, steps=cfg.steps, out=str(opts.out), device=str(run.dist.device),
                 world=run.dist.world, images=len(run.data), model=asdict(run.model), train=asdict(cfg))  # fmt: skip
+    if cfg.compile:  # torch.compile works at the first step, for minutes: the app says so until a step comes
+        events.emit("compile", phase="start", nets=["G", "D"], note=run.compile_note)
     end = min(cfg.steps, opts.until) if opts.until is not None else cfg.steps
     if run.step >= end:
         log.info("%s is already at step %d: nothing to do (the checkpoint is left unchanged)", opts.out, run.step)
@@ -159,12 +162,17 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
         check_resume_target(ckpt["step"], opts)
         model = from_dict(ModelConfig, ckpt["model_config"])
         steps = opts.steps or ckpt["train_config"]["steps"]
-        train_cfg = from_dict(TrainConfig, {**ckpt["train_config"], "steps": steps, "compile": train_cfg.compile})
+        train_cfg = from_dict(TrainConfig, {**ckpt["train_config"], "steps": steps})
     elif init:  # fine-tuning keeps the architecture and sizes, and the loss weights unless given
         model = from_dict(ModelConfig, init["model_config"])
         train_cfg = inherit_recipe(train_cfg, init["train_config"], opts.inherit, opts.init_from)
     validate(model)
     validate_recipe(model, train_cfg)
+    start = ckpt["step"] if ckpt else 0
+    end = min(train_cfg.steps, opts.until) if opts.until is not None else train_cfg.steps
+    choice = compiling.choose(opts.compile, end - start, train_cfg.batch_size, model.height, model.width)
+    train_cfg = replace(train_cfg, compile=choice.compile)
+    log.info("%s", choice.reason)
     spec = opts.data or (saved_spec(ckpt) if ckpt else camvid())
     report = check_dataset(spec)
     events.emit("check", ok=report.ok, dataset=spec.name, pairs=len(report.pairs),
@@ -182,7 +190,7 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
     torch.use_deterministic_algorithms(d.device.type == "cpu", warn_only=True)
     data = load_data(report, model)
     nets, ema = build_nets(model, train_cfg, len(spec.classes), d)
-    run = Run(model, train_cfg, nets, ema, data, d)
+    run = Run(model, train_cfg, nets, ema, data, d, compile_note=choice.reason if choice.compile else "")
     if ckpt:
         if ckpt["data"]["fingerprint"] != data.fingerprint():
             raise checkpoint.CheckpointError(

@@ -32,6 +32,7 @@ class Run:
     data: PairedDataset
     dist: distributed.Dist
     step: int = 0
+    compile_note: str = ""  # why this process compiles G and D (compiling.py), for the `compile` event
 
 
 def seed_everything(seed: int) -> None:
