@@ -1,6 +1,7 @@
-"""Benchmark: the SPADE generator with SPADE's norms against CLADE's (`train --norm clade`), in one run so that both
-see the same machine load: parameters and GMAC, ONNX Runtime latency of exported packages (batch 1, per thread
-count, the two models interleaved run by run) and PyTorch eager training images/s (the two interleaved step by step).
+"""Benchmark: the SPADE generator with SPADE's label modulation against CLADE's (`train --modulation clade`), in one
+run so that both see the same machine load: parameters and GMAC, ONNX Runtime latency of exported packages (batch 1,
+per thread count, the two models interleaved run by run) and PyTorch eager training images/s (the two interleaved step
+by step).
 
 Random weights (speed does not depend on them; CLADE's gamma/beta are drawn too, as a trained model's would differ
 from the all-zero start). The packages are written to OUT/packages as a trained batch-1 run exports them (per-image
@@ -26,11 +27,9 @@ from scenebrush_trainer.data.classes import CAMVID
 from scenebrush_trainer.export.package import model_json, trainer_version, write_package
 from scenebrush_trainer.networks import build_discriminator, build_generator
 from scenebrush_trainer.networks.complexity import count_macs, count_params
-from scenebrush_trainer.networks.layers import CLADENorm
+from scenebrush_trainer.networks.layers import MODULATIONS, CLADENorm
 from scenebrush_trainer.training.config import model_config, train_config
 from scenebrush_trainer.training.step import Nets, step
-
-NORMS = ("spade", "clade")
 
 
 def load() -> str:
@@ -56,11 +55,11 @@ def complexity(cfg, num_classes: int) -> tuple[int, int]:
         return count_params(g), count_macs(g, label, z)
 
 
-def package(out: Path, cfg, norm: str) -> Path:
-    pkg = out / "packages" / f"bench-{norm}-small"
+def package(out: Path, cfg, mod: str) -> Path:
+    pkg = out / "packages" / f"bench-{mod}-small"
     meta = model_json(
         package_id=pkg.name,
-        name=f"SPADE {norm} norm (untrained, benchmark)",
+        name=f"SPADE {mod} modulation (untrained, benchmark)",
         model=cfg,
         classes=CAMVID,
         training={
@@ -87,46 +86,46 @@ def onnx_latency(pkgs: dict[str, Path], cfg, threads: int, runs: int) -> dict[st
     if cfg.z_dim:
         feed["z"] = rng.standard_normal((1, cfg.z_dim), dtype=np.float32)
     sessions = {}
-    for norm, pkg in pkgs.items():
+    for mod, pkg in pkgs.items():
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
-        sessions[norm] = ort.InferenceSession(str(pkg / "model.onnx"), opts, providers=["CPUExecutionProvider"])
-    times = {norm: [] for norm in sessions}
+        sessions[mod] = ort.InferenceSession(str(pkg / "model.onnx"), opts, providers=["CPUExecutionProvider"])
+    times = {mod: [] for mod in sessions}
     for i in range(3 + runs):  # 3 warm-up runs each, then interleaved: both see the same load
-        for norm, sess in sessions.items():
+        for mod, sess in sessions.items():
             t = time.perf_counter()
             sess.run(None, feed)
             if i >= 3:
-                times[norm].append((time.perf_counter() - t) * 1000)
-    return {norm: median_p90(t) for norm, t in times.items()}
+                times[mod].append((time.perf_counter() - t) * 1000)
+    return {mod: median_p90(t) for mod, t in times.items()}
 
 
 def training_speed(cfgs: dict, num_classes: int, steps: int) -> dict[str, dict]:
     """Eager training steps (G and D, the repo's default recipe without VGG), batch 1, interleaved."""
     tcfg = train_config()
     nets, batches = {}, {}
-    for norm, cfg in cfgs.items():
+    for mod, cfg in cfgs.items():
         torch.manual_seed(0)
         G, D = build_generator(cfg, num_classes), build_discriminator(cfg, num_classes)
         opt_g = torch.optim.Adam(G.parameters(), tcfg.lr_g, betas=(tcfg.beta1, tcfg.beta2))
         opt_d = torch.optim.Adam(D.parameters(), tcfg.lr_d, betas=(tcfg.beta1, tcfg.beta2))
         scalers = [torch.amp.GradScaler("cuda", enabled=False) for _ in range(2)]
-        nets[norm] = Nets(G, D, None, opt_g, opt_d, *scalers)
+        nets[mod] = Nets(G, D, None, opt_g, opt_d, *scalers)
         g = torch.Generator().manual_seed(1)
         label = torch.randint(0, num_classes, (1, cfg.height // 16, cfg.width // 16), generator=g)
         label = label.repeat_interleave(16, 1).repeat_interleave(16, 2)  # blocky layouts, as photos' regions
-        batches[norm] = (label, torch.rand(1, 3, cfg.height, cfg.width, generator=g) * 2 - 1,
-                         torch.randn(1, cfg.z_dim, generator=g))  # fmt: skip
-    times = {norm: [] for norm in nets}
+        batches[mod] = (label, torch.rand(1, 3, cfg.height, cfg.width, generator=g) * 2 - 1,
+                        torch.randn(1, cfg.z_dim, generator=g))  # fmt: skip
+    times = {mod: [] for mod in nets}
     for i in range(1 + steps):  # 1 warm-up step each
-        for norm in nets:
+        for mod in nets:
             t = time.perf_counter()
-            step(nets[norm], *batches[norm], None, tcfg)
+            step(nets[mod], *batches[mod], None, tcfg)
             if i >= 1:
-                times[norm].append(time.perf_counter() - t)
-    return {norm: {"images_per_s": round(1 / statistics.median(t), 3),
-                   "median_step_s": round(statistics.median(t), 3)} for norm, t in times.items()}  # fmt: skip
+                times[mod].append(time.perf_counter() - t)
+    return {mod: {"images_per_s": round(1 / statistics.median(t), 3),
+                  "median_step_s": round(statistics.median(t), 3)} for mod, t in times.items()}  # fmt: skip
 
 
 def main() -> None:
@@ -142,13 +141,13 @@ def main() -> None:
     p.add_argument("--train-threads", type=int, default=1, help="PyTorch threads for the training steps")
     args = p.parse_args()
     torch.set_num_threads(args.train_threads)
-    cfgs = {norm: model_config(args.preset, norm=norm, z_dim=args.z_dim, height=args.height, width=args.width)
-            for norm in NORMS}  # fmt: skip
+    cfgs = {mod: model_config(args.preset, modulation=mod, z_dim=args.z_dim, height=args.height, width=args.width)
+            for mod in MODULATIONS}  # fmt: skip
     result = {"load_before": load(), "cpus": os.cpu_count()}
-    for norm, cfg in cfgs.items():
+    for mod, cfg in cfgs.items():
         params, macs = complexity(cfg, len(CAMVID))
-        result[f"{norm}_params_m"], result[f"{norm}_gmac"] = round(params / 1e6, 2), round(macs / 1e9, 2)
-    pkgs = {norm: package(args.out, cfg, norm) for norm, cfg in cfgs.items()}
+        result[f"{mod}_params_m"], result[f"{mod}_gmac"] = round(params / 1e6, 2), round(macs / 1e9, 2)
+    pkgs = {mod: package(args.out, cfg, mod) for mod, cfg in cfgs.items()}
     for threads in args.threads:
         result[f"onnxruntime_{threads}t"] = onnx_latency(pkgs, cfgs["spade"], threads, args.runs)
         result[f"load_after_onnxruntime_{threads}t"] = load()
@@ -157,7 +156,7 @@ def main() -> None:
     result["load_after"] = load()
     print(json.dumps(result, indent=1))
     for threads in args.threads:
-        spade, clade = (result[f"onnxruntime_{threads}t"][norm]["median_ms"] for norm in NORMS)
+        spade, clade = (result[f"onnxruntime_{threads}t"][mod]["median_ms"] for mod in MODULATIONS)
         print(
             f"onnxruntime {threads} thread(s): spade {spade} ms, clade {clade} ms (median of {args.runs}); "
             f"ratio {spade / clade:.2f}x"

@@ -1,4 +1,4 @@
-"""CLADE (`train --norm clade`): the SPADE generator with a learned gamma/beta per class instead of SPADE's
+"""CLADE (`train --modulation clade`): the SPADE generator with a learned gamma/beta per class instead of SPADE's
 modulation convolutions: shapes, sizes, identity at the start, gradients, training, export, old configs."""
 
 import json
@@ -45,7 +45,7 @@ def clade_norms(g) -> list[CLADENorm]:
 
 @pytest.mark.parametrize("z_dim", [0, 32])
 def test_clade_generator_shapes_and_layers(z_dim):
-    g = build_generator(tiny(norm="clade", z_dim=z_dim), C)
+    g = build_generator(tiny(modulation="clade", z_dim=z_dim), C)
     out = g(labels(), torch.randn(2, z_dim) if z_dim else None)
     assert out.shape == (2, 3, 64, 96) and out.abs().max() <= 1 and torch.isfinite(out).all()
     norms = clade_norms(g)
@@ -57,7 +57,7 @@ def test_clade_generator_shapes_and_layers(z_dim):
 def test_clade_parameter_and_mac_counts_match_the_architecture():
     ngf, nh, zd = 4, 8, 32
     spade = build_generator(tiny(ngf=ngf, nhidden=nh, z_dim=zd), C)
-    clade = build_generator(tiny(norm="clade", ngf=ngf, nhidden=nh, z_dim=zd), C)
+    clade = build_generator(tiny(modulation="clade", ngf=ngf, nhidden=nh, z_dim=zd), C)
     # (fin, fout, height, width) per block at 64x96: head 2x3, middle 4x6 (twice), then 8x12 ... 64x96
     blocks = [(16, 16, 2, 3), (16, 16, 4, 6), (16, 16, 4, 6), (16, 8, 8, 12), (8, 4, 16, 24), (4, 2, 32, 48),
               (2, 1, 64, 96)]  # fmt: skip
@@ -75,7 +75,7 @@ def test_clade_parameter_and_mac_counts_match_the_architecture():
 
 
 def test_clade_starts_as_the_identity_modulation():
-    g = build_generator(tiny(norm="clade"), C)  # init_weights must leave gamma and beta at zero
+    g = build_generator(tiny(modulation="clade"), C)  # init_weights must leave gamma and beta at zero
     assert all(not m.gamma.any() and not m.beta.any() for m in clade_norms(g))
     layer = CLADENorm(5, C)
     x = torch.randn(2, 5, 8, 12)
@@ -98,7 +98,7 @@ def test_clade_looks_up_gamma_and_beta_per_class():
 
 
 def test_gradient_reaches_the_per_class_parameters_of_the_classes_present():
-    g = build_generator(tiny(norm="clade"), C)
+    g = build_generator(tiny(modulation="clade"), C)
     # classes 0..5 only, in 32x32 blocks: each shows at every resolution down to the 2x3 of the first block
     label = torch.arange(6).view(1, 2, 3).repeat_interleave(32, 1).repeat_interleave(32, 2)
     g(label, torch.randn(1, 32)).square().mean().backward()
@@ -112,23 +112,23 @@ def test_gradient_reaches_the_per_class_parameters_of_the_classes_present():
 def clade_run(tiny_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("clade")
     run, pkg, events = root / "run", root / "pkg", root / "run.jsonl"
-    args = train_args(tiny_data, run, "--norm", "clade", "--steps", "2", "--events", str(events),
+    args = train_args(tiny_data, run, "--modulation", "clade", "--steps", "2", "--events", str(events),
                       "--export-to", str(pkg))  # fmt: skip
     assert main(args) == 0
     return run, pkg, read_events(events)
 
 
-def test_train_norm_clade_records_it_and_exports_a_package_that_matches_pytorch(clade_run):
+def test_train_modulation_clade_records_it_and_exports_a_package_that_matches_pytorch(clade_run):
     run, pkg, events = clade_run
     start = next(e for e in events if e["event"] == "start")
-    assert start["model"]["norm"] == "clade"
+    assert start["model"]["modulation"] == "clade"
     exported = next(e for e in events if e["event"] == "exported")
     assert exported["max_abs_diff"]["model.onnx"] < tolerance(pkg / "model.onnx")
     ckpt = checkpoint.load(run / "checkpoint.pt")
-    assert ckpt["model_config"]["norm"] == "clade"
+    assert ckpt["model_config"]["modulation"] == "clade"
     meta = json.loads((pkg / "model.json").read_text())
     assert meta["architecture"] == "spade" and "CLADE" in meta["name"]  # the app sees a SPADE generator
-    assert meta["training"]["config"]["norm"] == "clade"
+    assert meta["training"]["config"]["modulation"] == "clade"
 
     model = from_dict(ModelConfig, ckpt["model_config"])
     G = build_generator(model, C)
@@ -146,7 +146,7 @@ def test_fine_tuning_keeps_clade(clade_run, tiny_data, tmp_path):
     run, _, _ = clade_run
     assert main(train_args(tiny_data, tmp_path / "ft", "--init-from", str(run), "--steps", "1",
                            "--events", str(tmp_path / "ft.jsonl"))) == 0  # fmt: skip
-    assert checkpoint.load(tmp_path / "ft" / "checkpoint.pt")["model_config"]["norm"] == "clade"
+    assert checkpoint.load(tmp_path / "ft" / "checkpoint.pt")["model_config"]["modulation"] == "clade"
 
 
 def test_recover_weights_reads_a_clade_package_back(clade_run, tiny_data, tmp_path, capsys):
@@ -156,38 +156,45 @@ def test_recover_weights_reads_a_clade_package_back(clade_run, tiny_data, tmp_pa
     assert code == 0, capsys.readouterr().err
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["max_abs_diff"] < 1e-3
     recovered, trained = checkpoint.load(tmp_path / "rec"), checkpoint.load(run / "checkpoint.pt")
-    assert recovered["model_config"]["norm"] == "clade"
+    assert recovered["model_config"]["modulation"] == "clade"
     gammas = [k for k in trained["G"] if k.endswith(".gamma")]
     assert gammas and all(torch.allclose(recovered["G"][k], trained["G"][k], atol=1e-3) for k in gammas)
 
 
-def test_configs_from_before_the_norm_option_load_as_spade(tiny_data, tmp_path):
-    assert from_dict(ModelConfig, {"generator": "spade", "ngf": 4}).norm == "spade"
+def test_configs_from_before_the_modulation_option_load_as_spade(tiny_data, tmp_path):
+    assert from_dict(ModelConfig, {"generator": "spade", "ngf": 4}).modulation == "spade"
+    # the option was briefly called `norm`: a checkpoint from then has `"norm": "spade"` and no `modulation`;
+    # from_dict ignores keys it does not know, so it loads too, as spade
+    assert from_dict(ModelConfig, {"generator": "spade", "norm": "spade", "ngf": 4}) == ModelConfig(ngf=4)
     shipped = json.loads((REPO / "models" / "camvid-spade" / "model.json").read_text())
-    assert "norm" not in shipped["training"]["config"]  # exported before the option existed
-    assert read_meta(REPO / "models" / "camvid-spade")[1].norm == "spade"
+    assert "modulation" not in shipped["training"]["config"]  # exported before the option existed
+    assert read_meta(REPO / "models" / "camvid-spade")[1].modulation == "spade"
     # a checkpoint without the field exports as the SPADE generator it is
     run = tmp_path / "run"
     assert main(train_args(tiny_data, run, "--steps", "1", "--events", str(tmp_path / "run.jsonl"))) == 0
     ckpt = checkpoint.load(run / "checkpoint.pt")
-    del ckpt["model_config"]["norm"]
-    checkpoint.save(run / "checkpoint.pt", ckpt)
-    diff = export_checkpoint(run / "checkpoint.pt", tmp_path / "pkg", "pkg")["max_abs_diff"]["model.onnx"]
-    assert diff < tolerance(tmp_path / "pkg" / "model.onnx")
-    assert json.loads((tmp_path / "pkg" / "model.json").read_text())["training"]["config"]["norm"] == "spade"
+    del ckpt["model_config"]["modulation"]
+    for name, extra in (("old", {}), ("norm", {"norm": "spade"})):  # before the option; while it was `norm`
+        ckpt["model_config"] = {k: v for k, v in ckpt["model_config"].items() if k != "norm"} | extra
+        checkpoint.save(run / f"{name}.pt", ckpt)
+        pkg = tmp_path / f"pkg-{name}"
+        diff = export_checkpoint(run / f"{name}.pt", pkg, name)["max_abs_diff"]["model.onnx"]
+        assert diff < tolerance(pkg / "model.onnx")
+        config = json.loads((pkg / "model.json").read_text())["training"]["config"]
+        assert config["modulation"] == "spade" and "norm" not in config
 
 
-def test_bad_norm_values_are_refused_clearly(tiny_data, tmp_path, capsys):
-    with pytest.raises(ValueError, match=r"unknown norm 'batch'; choose one of spade, clade"):
-        validate(tiny(norm="batch"))
-    with pytest.raises(ValueError, match=r"unknown norm 'batch'; choose one of spade, clade"):
-        build_generator(tiny(norm="batch"), C)
-    with pytest.raises(ValueError, match=r"norm 'clade' applies to the spade generator only, not 'ccfpse'"):
-        validate(tiny(generator="ccfpse", norm="clade"))
+def test_bad_modulation_values_are_refused_clearly(tiny_data, tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"unknown modulation 'batch'; choose one of spade, clade"):
+        validate(tiny(modulation="batch"))
+    with pytest.raises(ValueError, match=r"unknown modulation 'batch'; choose one of spade, clade"):
+        build_generator(tiny(modulation="batch"), C)
+    with pytest.raises(ValueError, match=r"modulation 'clade' applies to the spade generator only, not 'ccfpse'"):
+        validate(tiny(generator="ccfpse", modulation="clade"))
     with pytest.raises(SystemExit) as e:
-        main(train_args(tiny_data, tmp_path / "r", "--steps", "1", "--norm", "batch"))
-    assert e.value.code == 2 and "argument --norm: invalid choice: 'batch'" in capsys.readouterr().err
+        main(train_args(tiny_data, tmp_path / "r", "--steps", "1", "--modulation", "batch"))
+    assert e.value.code == 2 and "argument --modulation: invalid choice: 'batch'" in capsys.readouterr().err
     out = tmp_path / "cc"
-    assert main(train_args(tiny_data, out, "--steps", "1", "--generator", "ccfpse", "--norm", "clade")) == 1
-    assert "norm 'clade' applies to the spade generator only" in capsys.readouterr().err
+    assert main(train_args(tiny_data, out, "--steps", "1", "--generator", "ccfpse", "--modulation", "clade")) == 1
+    assert "modulation 'clade' applies to the spade generator only" in capsys.readouterr().err
     assert not (out / "checkpoint.pt").exists()

@@ -39,7 +39,7 @@ def measure(cfg, num_classes: int) -> list[tuple[str, int, int]]:
             g = build_generator(replace(cfg, generator=gen), num_classes).eval()
             rows.append((f"generator {gen}", count_params(g), count_macs(g, label, z)))
             if gen == "spade":
-                g = build_generator(replace(cfg, generator=gen, norm="clade"), num_classes).eval()
+                g = build_generator(replace(cfg, generator=gen, modulation="clade"), num_classes).eval()
                 rows.append(("generator spade (clade)", count_params(g), count_macs(g, label, z)))
         for disc in DISCRIMINATORS:
             d = build_discriminator(replace(cfg, discriminator=disc), num_classes).eval()

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 
 from ..export.from_checkpoint import export_checkpoint
-from ..networks import DISCRIMINATORS, GENERATORS, NORM_LAYERS
+from ..networks import DISCRIMINATORS, GENERATORS, MODULATIONS
 from ..training import distributed
 from ..training.compiling import MODES
 from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
@@ -25,7 +25,7 @@ def add_arguments(p) -> None:
     g.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS), help="network widths (default small)")
     g.add_argument("--generator", choices=list(GENERATORS), default="spade")
     g.add_argument("--discriminator", choices=list(DISCRIMINATORS), default="fpse")
-    g.add_argument("--norm", choices=list(NORM_LAYERS), default="spade",
+    g.add_argument("--modulation", choices=list(MODULATIONS), default="spade",
                    help="the spade generator's label modulation: spade (default; convolutions predict gamma/beta) "
                    "or clade (a learned gamma/beta per class, Tan et al. 2020): far cheaper at inference, quality "
                    "per the paper similar; see trainer/README.md")  # fmt: skip
@@ -85,8 +85,8 @@ def add_arguments(p) -> None:
 
 def options(args) -> RunOptions:
     model = model_config(
-        args.preset, generator=args.generator, norm=args.norm, discriminator=args.discriminator, ngf=args.ngf,
-        ndf=args.ndf, nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
+        args.preset, generator=args.generator, modulation=args.modulation, discriminator=args.discriminator,
+        ngf=args.ngf, ndf=args.ndf, nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
         encoder=args.encoder or None, num_up=6 if args.more else None,
     )  # fmt: skip
     train_cfg = train_config(

@@ -47,7 +47,8 @@ def export_checkpoint(
     train = ckpt["train_config"]
     norm = inference_norm(train, norm, ckpt.get("world", 1))
     data = ckpt["data"]
-    arch = {"spade": "SPADE", "ccfpse": "CC-FPSE"}[model.generator] + (" (CLADE)" if model.norm == "clade" else "")
+    arch = {"spade": "SPADE", "ccfpse": "CC-FPSE"}[model.generator]
+    arch += " (CLADE)" if model.modulation == "clade" else ""
     meta = model_json(
         package_id=package_id,
         name=name or f"{arch} ({data['name']}, {model.height}x{model.width})",

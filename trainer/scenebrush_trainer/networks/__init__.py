@@ -4,7 +4,7 @@ from torch import nn
 
 from .ccfpse_generator import CCFPSEGenerator
 from .fp_discriminator import FPDiscriminator
-from .layers import NORM_LAYERS, init_weights
+from .layers import MODULATIONS, init_weights
 from .oasis_discriminator import OASISDiscriminator
 from .patchgan import MultiScalePatchGAN
 from .spade_generator import SPADEGenerator
@@ -17,22 +17,22 @@ DISCRIMINATORS = ("patchgan", "fp", "fpse", "oasis")
 def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module:
     if cfg.generator not in GENERATORS:
         raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
-    check_norm(cfg)
-    norm = {"norm": cfg.norm} if cfg.generator == "spade" else {}
+    check_modulation(cfg)
+    kw = {"modulation": cfg.modulation} if cfg.generator == "spade" else {}
     net = GENERATORS[cfg.generator](
-        num_classes, cfg.height, cfg.width, ngf=cfg.ngf, nhidden=cfg.nhidden, z_dim=cfg.z_dim, num_up=cfg.num_up, **norm
+        num_classes, cfg.height, cfg.width, ngf=cfg.ngf, nhidden=cfg.nhidden, z_dim=cfg.z_dim, num_up=cfg.num_up, **kw
     )
     init_weights(net, init_gain)
     return net
 
 
-def check_norm(cfg) -> None:
-    """The label-modulated norm (ModelConfig.norm) exists and the generator takes it: CC-FPSE's only SPADE norm
+def check_modulation(cfg) -> None:
+    """The label modulation (ModelConfig.modulation) exists and the generator takes it: CC-FPSE's only SPADE norm
     (a block's shortcut) is conditioned on label-pyramid features, which have no classes to look gamma up by."""
-    if cfg.norm not in NORM_LAYERS:
-        raise ValueError(f"unknown norm {cfg.norm!r}; choose one of {', '.join(NORM_LAYERS)}")
-    if cfg.norm != "spade" and cfg.generator != "spade":
-        raise ValueError(f"norm {cfg.norm!r} applies to the spade generator only, not {cfg.generator!r}")
+    if cfg.modulation not in MODULATIONS:
+        raise ValueError(f"unknown modulation {cfg.modulation!r}; choose one of {', '.join(MODULATIONS)}")
+    if cfg.modulation != "spade" and cfg.generator != "spade":
+        raise ValueError(f"modulation {cfg.modulation!r} applies to the spade generator only, not {cfg.generator!r}")
 
 
 def build_discriminator(cfg, num_classes: int) -> nn.Module:

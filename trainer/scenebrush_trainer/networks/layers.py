@@ -107,8 +107,9 @@ def clade_norm(channels: int, num_classes: int, nhidden: int) -> CLADENorm:
     return CLADENorm(channels, num_classes)  # no hidden layer: nhidden has no effect
 
 
-# The label-modulated norms of the SPADE generator (ModelConfig.norm): (channels, classes, nhidden) -> layer
-NORM_LAYERS = {"spade": SPADENorm, "clade": clade_norm}
+# The SPADE generator's label modulations (ModelConfig.modulation), each a norm layer:
+# (channels, classes, nhidden) -> layer
+MODULATIONS = {"spade": SPADENorm, "clade": clade_norm}
 
 
 class PerPixelDepthwise(nn.Module):

@@ -1,17 +1,17 @@
 """SPADE generator (Park et al. 2019): residual blocks whose norms are modulated by the label map, by SPADE's
-convolutions or (norm "clade") by CLADE's per-class gamma and beta (Tan et al. 2020)."""
+convolutions or (modulation "clade") by CLADE's per-class gamma and beta (Tan et al. 2020)."""
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import NORM_LAYERS, OneHot, resize_nearest, sn
+from .layers import MODULATIONS, OneHot, resize_nearest, sn
 
 
 class SPADEResBlock(nn.Module):
-    def __init__(self, fin: int, fout: int, cond_channels: int, nhidden: int, norm: str = "spade"):
+    def __init__(self, fin: int, fout: int, cond_channels: int, nhidden: int, modulation: str = "spade"):
         super().__init__()
-        layer = NORM_LAYERS[norm]
+        layer = MODULATIONS[modulation]
         fmid = min(fin, fout)
         self.learned_shortcut = fin != fout
         self.conv_0 = sn(nn.Conv2d(fin, fmid, 3, padding=1))
@@ -46,10 +46,10 @@ def latent_size(height: int, width: int, num_up: int) -> tuple[int, int]:
 class SPADEGenerator(nn.Module):
     """label int64 [N, H, W] (+ z [N, z_dim]) -> image [N, 3, H, W] in [-1, 1]."""
 
-    def __init__(self, num_classes, height, width, ngf=64, nhidden=128, z_dim=256, num_up=5, norm="spade"):
+    def __init__(self, num_classes, height, width, ngf=64, nhidden=128, z_dim=256, num_up=5, modulation="spade"):
         super().__init__()
-        if norm not in NORM_LAYERS:
-            raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORM_LAYERS)}")
+        if modulation not in MODULATIONS:
+            raise ValueError(f"unknown modulation {modulation!r}; choose one of {', '.join(MODULATIONS)}")
         self.z_dim, self.num_up = z_dim, num_up
         self.sh, self.sw = latent_size(height, width, num_up)
         self.onehot = OneHot(num_classes)
@@ -58,9 +58,10 @@ class SPADEGenerator(nn.Module):
             self.fc = nn.Linear(z_dim, 16 * ngf * self.sh * self.sw)
         else:
             self.fc = nn.Conv2d(c, 16 * ngf, 3, padding=1)
-        self.head_0 = SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden, norm)
-        self.middle = nn.ModuleList([SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden, norm) for _ in range(2)])
-        self.ups = nn.ModuleList([SPADEResBlock(fin, fout, c, nhidden, norm) for fin, fout in trunk_channels(ngf)])
+        m = modulation
+        self.head_0 = SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden, m)
+        self.middle = nn.ModuleList([SPADEResBlock(16 * ngf, 16 * ngf, c, nhidden, m) for _ in range(2)])
+        self.ups = nn.ModuleList([SPADEResBlock(fin, fout, c, nhidden, m) for fin, fout in trunk_channels(ngf)])
         self.conv_img = nn.Conv2d(ngf, 3, 3, padding=1)
         self.ngf = ngf
 

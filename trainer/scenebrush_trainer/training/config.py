@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 class ModelConfig:
     generator: str = "spade"  # spade | ccfpse
     # spade | clade: the SPADE generator's label modulation (clade: per-class gamma/beta, Tan et al. 2020);
-    # absent from older checkpoints and packages, which therefore load as spade
-    norm: str = "spade"
+    # absent from older checkpoints and packages, which therefore load as spade (as do the few written while it
+    # was called `norm`: from_dict ignores keys it does not know)
+    modulation: str = "spade"
     discriminator: str = "fpse"  # patchgan | fp | fpse | oasis
     ngf: int = 64
     ndf: int = 64
@@ -88,11 +89,11 @@ def train_config(preset: str = "default", **overrides) -> TrainConfig:
 def validate(cfg: ModelConfig) -> ModelConfig:
     """Fails early, before any data is read, on settings the networks cannot take."""
     # the registries name what exists; late: config stays torch-free
-    from ..networks import DISCRIMINATORS, GENERATORS, check_norm
+    from ..networks import DISCRIMINATORS, GENERATORS, check_modulation
 
     if cfg.generator not in GENERATORS:
         raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
-    check_norm(cfg)
+    check_modulation(cfg)
     if cfg.discriminator not in DISCRIMINATORS:
         raise ValueError(f"unknown discriminator {cfg.discriminator!r}; choose one of {', '.join(DISCRIMINATORS)}")
     if cfg.num_up not in (5, 6):
