@@ -13,10 +13,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scenebrush::canvas::LabelMap;
 use scenebrush::inference::{ProviderPreference, Segmenter, labels_from_photo, read_photo};
-use scenebrush::models::{Discriminator, ModelKind, ModelPackage};
+use scenebrush::models::{Architecture, Discriminator, ModelKind, ModelPackage};
 use scenebrush::training::{
-    CHECKPOINT_FILE, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup, find_trainer,
-    write_class_file,
+    CHECKPOINT_FILE, Modulation, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup,
+    find_trainer, write_class_file,
 };
 use scenebrush::ui::actions::fit_to_canvas;
 use scenebrush::ui::resources::fallback_classes;
@@ -515,6 +515,48 @@ fn the_train_tab_offers_every_discriminator_and_passes_oasis_on() {
     assert!(
         args.join(" ")
             .contains("--generator spade --discriminator oasis"),
+        "{args:?}"
+    );
+}
+
+#[test]
+fn the_train_tab_offers_clade_for_a_new_spade_generator() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = empty_dataset(tmp.path());
+    let mut h = harness(app(
+        vec![common::fixtures_dir()],
+        fake("finish"),
+        tmp.path(),
+    ));
+    h.step();
+    click(&mut h, "Train");
+    command(
+        &mut h,
+        Command::Train(TrainCommand::Picked(TrainPick::Dataset, data)),
+    );
+    // The modulation is the SPADE generator's: not offered for CC-FPSE.
+    open_combo_box(&mut h, Architecture::Spade.display_name());
+    click(&mut h, Architecture::Ccfpse.display_name());
+    assert!(!has_text(&h, Modulation::Clade.label()));
+    open_combo_box(&mut h, Architecture::Ccfpse.display_name());
+    click(&mut h, Architecture::Spade.display_name());
+    click(&mut h, Modulation::Clade.label());
+    assert_eq!(h.state().state().train.modulation, Modulation::Clade);
+    type_name(&mut h, "Clade");
+    click(&mut h, "Start");
+    wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
+        matches!(status(a), Some(RunStatus::Exported { .. }))
+    });
+    let run = h.state().training().run().expect("the run");
+    let args: Vec<String> = run
+        .plan
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        args.join(" ")
+            .contains("--generator spade --modulation clade --discriminator fpse"),
         "{args:?}"
     );
 }

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 pub use events::{CheckReport, DataProblem, EventParseError, TrainerEvent, parse_event};
 pub use plan::{
-    CHECKPOINT_FILE, CLASS_FILE, DiffAugment, EVENTS_FILE, MODE_SEEKING, ModelPreset, PlanInputs,
-    RUN_RECORD_FILE, RunRecord, RunSummary, TrainDevice, TrainPlan, TrainSettings, base_checkpoint,
-    class_file_for, data_args, dataset_folders, list_runs, package_id, plan_run, resume_plan,
-    trainer_defaults, user_runs_dir, write_class_file,
+    CHECKPOINT_FILE, CLASS_FILE, DiffAugment, EVENTS_FILE, MODE_SEEKING, ModelPreset, Modulation,
+    PlanInputs, RUN_RECORD_FILE, RunRecord, RunSummary, TrainDevice, TrainPlan, TrainSettings,
+    base_checkpoint, class_file_for, data_args, dataset_folders, list_runs, package_id, plan_run,
+    resume_plan, trainer_defaults, user_runs_dir, write_class_file,
 };
 pub use process::{
     EventSource, TRAINER_ENV, TrainerLauncher, TrainerMessage, TrainerProcess, TrainerSetup,

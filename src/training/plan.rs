@@ -24,11 +24,13 @@ pub const EVENTS_FILE: &str = "events.jsonl";
 /// trainer/scenebrush_trainer/commands/train.py; this is their only copy on the Rust side
 /// (`the_trainer_defaults_match_its_config` compares the two).
 pub mod trainer_defaults {
-    use super::{ModelPreset, TrainDevice};
+    use super::{ModelPreset, Modulation, TrainDevice};
     use crate::models::{Architecture, Discriminator};
 
     /// `--generator` (`ModelConfig.generator`).
     pub const GENERATOR: Architecture = Architecture::Spade;
+    /// `--modulation` (`ModelConfig.modulation`), the SPADE generator's.
+    pub const MODULATION: Modulation = Modulation::Spade;
     /// `--discriminator` (`ModelConfig.discriminator`).
     pub const DISCRIMINATOR: Discriminator = Discriminator::Fpse;
     /// `--preset` (network widths).
@@ -92,6 +94,15 @@ choices!(
         Tiny => ("tiny", "tiny (tests)"),
         Small => ("small", "small (trains on a CPU)"),
         Paper => ("paper", "paper (the published sizes, GPU)"),
+    }
+);
+choices!(
+    /// The SPADE generator's label modulation (`--modulation`, trainer/README.md "Cheaper
+    /// inference"): SPADE's per-pixel convolutions or CLADE's per-class gamma and beta. Only for
+    /// a new SPADE generator: CC-FPSE has none, and a fine-tune keeps its checkpoint's.
+    Modulation {
+        Spade => ("spade", "SPADE (per-pixel convolutions)"),
+        Clade => ("clade", "CLADE (per-class, faster)"),
     }
 );
 choices!(
@@ -164,6 +175,8 @@ pub struct TrainSettings {
     /// scratch.
     pub base_model: Option<String>,
     pub generator: Architecture,
+    /// The SPADE generator's modulation, from scratch only (see [`TrainSettings::modulation_arg`]).
+    pub modulation: Modulation,
     pub discriminator: Discriminator,
     pub preset: ModelPreset,
     /// The network's size when training from scratch (fine-tuning keeps the base model's).
@@ -194,6 +207,7 @@ impl Default for TrainSettings {
             class_file: None,
             base_model: None,
             generator: trainer_defaults::GENERATOR,
+            modulation: trainer_defaults::MODULATION,
             discriminator: trainer_defaults::DISCRIMINATOR,
             preset: trainer_defaults::PRESET,
             height: trainer_defaults::HEIGHT,
@@ -211,6 +225,13 @@ impl Default for TrainSettings {
 }
 
 impl TrainSettings {
+    /// `--modulation`'s value for a run from scratch: only a SPADE generator has one, and the
+    /// default (SPADE's) is left to the trainer, so that default argument lists stay as they were.
+    pub fn modulation_arg(&self) -> Option<&'static str> {
+        (self.generator == Architecture::Spade && self.modulation != trainer_defaults::MODULATION)
+            .then(|| self.modulation.arg())
+    }
+
     /// Epochs the steps make over `pairs` training pairs.
     pub fn epochs(&self, pairs: u64) -> f64 {
         if pairs == 0 {
@@ -518,6 +539,9 @@ pub fn plan_run(settings: &TrainSettings, inputs: &PlanInputs) -> Result<TrainPl
             None => {
                 args.extend(["--preset".into(), settings.preset.arg().into()]);
                 args.extend(["--generator".into(), settings.generator.as_str().into()]);
+                if let Some(m) = settings.modulation_arg() {
+                    args.extend(["--modulation".into(), m.into()]);
+                }
                 args.extend([
                     "--discriminator".into(),
                     settings.discriminator.as_str().into(),
@@ -912,6 +936,70 @@ mod tests {
     }
 
     #[test]
+    fn clade_modulation_reaches_the_trainer_for_new_spade_generators_only() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let classes = classes();
+        let (runs, models) = (tmp.path().join("runs"), tmp.path().join("models"));
+        let mut inputs = PlanInputs {
+            base: None,
+            classes: &classes,
+            dontcare: None,
+            runs_dir: &runs,
+            models_dir: &models,
+            taken_ids: &[],
+        };
+        // The default (SPADE's) is left to the trainer.
+        let text = args_text(&plan_run(&data(tmp.path()), &inputs).expect("plan"));
+        assert!(!text.contains("--modulation"), "{text}");
+        let clade = TrainSettings {
+            modulation: Modulation::Clade,
+            name: "clade".into(),
+            ..data(tmp.path())
+        };
+        let text = args_text(&plan_run(&clade, &inputs).expect("plan"));
+        assert!(
+            text.contains("--generator spade --modulation clade --discriminator fpse"),
+            "{text}"
+        );
+        // CC-FPSE has no SPADE modulation to replace.
+        let ccfpse = TrainSettings {
+            generator: Architecture::Ccfpse,
+            name: "ccfpse".into(),
+            ..clade.clone()
+        };
+        let text = args_text(&plan_run(&ccfpse, &inputs).expect("plan"));
+        assert!(!text.contains("--modulation"), "{text}");
+        // A fine-tune keeps its checkpoint's architecture.
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/models/fixture-spade-untrained");
+        let meta = ModelPackage::load(&fixture).expect("fixture package").meta;
+        let base_dir = tmp.path().join("base");
+        std::fs::create_dir_all(&base_dir).expect("mkdir");
+        std::fs::write(base_dir.join(CHECKPOINT_FILE), b"x").expect("write");
+        let base = ModelPackage {
+            dir: base_dir,
+            meta,
+            int8: Default::default(),
+        };
+        inputs.base = Some(&base);
+        let tune = TrainSettings {
+            base_model: Some(base.meta.id.clone()),
+            name: "tuned".into(),
+            ..clade.clone()
+        };
+        let text = args_text(&plan_run(&tune, &inputs).expect("plan"));
+        assert!(
+            text.contains("--init-from") && !text.contains("--modulation"),
+            "{text}"
+        );
+        // Settings saved before the option load with SPADE's; CLADE is saved by its name.
+        let old: TrainSettings = serde_json::from_str(r#"{"steps":5}"#).expect("load");
+        assert_eq!(old.modulation, Modulation::Spade);
+        let json = serde_json::to_string(&clade).expect("serialise");
+        assert!(json.contains(r#""modulation":"clade""#), "{json}");
+    }
+
+    #[test]
     fn diffaugment_and_labelmix_reach_the_trainer_for_scratch_runs_and_fine_tunes() {
         assert_eq!(DiffAugment::default().policy(), trainer_defaults::DIFFAUG);
         let on = DiffAugment {
@@ -1055,6 +1143,7 @@ mod tests {
         let d = TrainSettings::default();
         for (name, ours) in [
             ("generator", d.generator.as_str().to_string()),
+            ("modulation", d.modulation.arg().to_string()),
             ("discriminator", d.discriminator.as_str().to_string()),
             ("height", d.height.to_string()),
             ("width", d.width.to_string()),

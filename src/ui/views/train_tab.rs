@@ -7,9 +7,9 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::models::{Architecture, Discriminator, ModelPackage};
 use crate::training::{
-    CHECKPOINT_FILE, COMPILING_TEXT, DiffAugment, ModelPreset, RunStatus, SETUP_DOWNLOAD,
-    TrainDevice, TrainSettings, TrainerSetup, base_checkpoint, duration_text, package_id,
-    trainer_defaults,
+    CHECKPOINT_FILE, COMPILING_TEXT, DiffAugment, ModelPreset, Modulation, RunStatus,
+    SETUP_DOWNLOAD, TrainDevice, TrainSettings, TrainerSetup, base_checkpoint, duration_text,
+    package_id, trainer_defaults,
 };
 
 use crate::ui::resources::{ActiveRun, CheckState, Resources, TrainingRuntime};
@@ -360,6 +360,20 @@ fn scratch_ui(ui: &mut Ui, s: &mut TrainSettings) {
                     }
                 });
             ui.end_row();
+            // SPADE's generator only; a fine-tune (no scratch_ui) keeps its checkpoint's.
+            if s.generator == Architecture::Spade {
+                ui.label("Modulation");
+                ui.horizontal(|ui| {
+                    for m in Modulation::ALL {
+                        ui.radio_value(&mut s.modulation, *m, m.label())
+                            .on_hover_text(
+                                "CLADE: per-class modulation, about 2x faster to render and 1.5x \
+                                 faster to train; quality judged per model by the evaluation",
+                            );
+                    }
+                });
+                ui.end_row();
+            }
             ui.label("Discriminator");
             egui::ComboBox::from_id_salt("train-discriminator")
                 .selected_text(s.discriminator.choice_label())
