@@ -15,11 +15,11 @@ use scenebrush::canvas::LabelMap;
 use scenebrush::inference::{ProviderPreference, Segmenter, labels_from_photo, read_photo};
 use scenebrush::models::{Architecture, Discriminator, ModelKind, ModelPackage};
 use scenebrush::training::{
-    CHECKPOINT_FILE, Modulation, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup,
+    CHECKPOINT_FILE, COMPILING_TEXT, Modulation, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup,
     find_trainer, write_class_file,
 };
 use scenebrush::ui::actions::fit_to_canvas;
-use scenebrush::ui::resources::fallback_classes;
+use scenebrush::ui::resources::{ActiveRun, fallback_classes};
 use scenebrush::ui::{
     AppArgs, AppState, Command, SceneBrushApp, TrainCommand, TrainPick, TrainingRuntime, View,
 };
@@ -99,6 +99,24 @@ fn set_train(h: &mut Harness<'_, SceneBrushApp>, change: impl FnOnce(&mut TrainS
     let ctx = h.ctx.clone();
     h.state_mut()
         .apply_commands(&ctx, vec![Command::Train(TrainCommand::Set(settings))]);
+}
+
+/// Starts the run set up in the Train tab and waits until the (fake) trainer's model is exported.
+fn start_and_wait_for_export(h: &mut Harness<'_, SceneBrushApp>) {
+    click(h, "Start");
+    wait_until(h, "the export", FAKE_TIMEOUT, |a| {
+        matches!(status(a), Some(RunStatus::Exported { .. }))
+    });
+}
+
+/// The trainer's arguments of a run, joined by spaces.
+fn plan_args(run: &ActiveRun) -> String {
+    run.plan
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn status(app: &SceneBrushApp) -> Option<RunStatus> {
@@ -263,13 +281,7 @@ fn train_tab_runs_the_trainer_plots_losses_and_compares_the_new_model() {
         "{}",
         describe(app)
     );
-    let args = run
-        .plan
-        .args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let args = plan_args(run);
     assert!(
         args.contains("--init-from") && args.contains("--train-preset finetune"),
         "{args}"
@@ -320,19 +332,13 @@ fn stop_sends_sigterm_keeps_the_checkpoint_painting_goes_on_and_resume_finishes(
     });
     assert!(h.state().training().is_training());
     // From scratch: the architecture choices are passed on.
-    let args = h.state().training().run().expect("run").plan.args.clone();
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let args = plan_args(h.state().training().run().expect("run"));
     assert!(
-        args.join(" ")
-            .contains("--preset small --generator spade --discriminator fpse"),
+        args.contains("--preset small --generator spade --discriminator fpse"),
         "{args:?}"
     );
     assert!(
-        args.join(" ")
-            .contains("--lambda-ms 10 --ms-tau 0.2 --ms-pool 8"),
+        args.contains("--lambda-ms 10 --ms-tau 0.2 --ms-pool 8"),
         "the Varied styles box adds the mode-seeking term: {args:?}"
     );
 
@@ -439,15 +445,7 @@ fn the_train_tab_says_the_networks_are_compiling_until_the_first_step() {
             .run()
             .is_some_and(|r| r.progress.compiling() && r.progress.compile_note.is_some())
     });
-    assert!(
-        has_text(
-            &h,
-            "Compiling the networks before the first step (torch.compile: 10-20 minutes on a \
-             2-core CPU, then faster steps)"
-        ),
-        "{}",
-        describe(h.state())
-    );
+    assert!(has_text(&h, COMPILING_TEXT), "{}", describe(h.state()));
     assert!(has_text(&h, "step 0 of 3 (0%) · compiling the networks"));
     assert!(has_text(&h, "ETA after the first steps"));
     assert!(!has_text(&h, "images/s"), "no rate before the first step");
@@ -501,20 +499,10 @@ fn the_train_tab_offers_every_discriminator_and_passes_oasis_on() {
     click(&mut h, Discriminator::Oasis.choice_label());
     assert_eq!(h.state().state().train.discriminator, Discriminator::Oasis);
     type_name(&mut h, "Oasis");
-    click(&mut h, "Start");
-    wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
-        matches!(status(a), Some(RunStatus::Exported { .. }))
-    });
-    let run = h.state().training().run().expect("the run");
-    let args: Vec<String> = run
-        .plan
-        .args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    start_and_wait_for_export(&mut h);
+    let args = plan_args(h.state().training().run().expect("the run"));
     assert!(
-        args.join(" ")
-            .contains("--generator spade --discriminator oasis"),
+        args.contains("--generator spade --discriminator oasis"),
         "{args:?}"
     );
 }
@@ -543,20 +531,10 @@ fn the_train_tab_offers_clade_for_a_new_spade_generator() {
     click(&mut h, Modulation::Clade.label());
     assert_eq!(h.state().state().train.modulation, Modulation::Clade);
     type_name(&mut h, "Clade");
-    click(&mut h, "Start");
-    wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
-        matches!(status(a), Some(RunStatus::Exported { .. }))
-    });
-    let run = h.state().training().run().expect("the run");
-    let args: Vec<String> = run
-        .plan
-        .args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    start_and_wait_for_export(&mut h);
+    let args = plan_args(h.state().training().run().expect("the run"));
     assert!(
-        args.join(" ")
-            .contains("--generator spade --modulation clade --discriminator fpse"),
+        args.contains("--generator spade --modulation clade --discriminator fpse"),
         "{args:?}"
     );
 }
@@ -593,18 +571,9 @@ fn diffaugment_and_the_labelmix_weight_reach_the_trainer() {
     click(&mut h, Discriminator::Oasis.choice_label());
     assert!(has_text(&h, "LabelMix weight"));
     type_name(&mut h, "Augmented");
-    click(&mut h, "Start");
-    wait_until(&mut h, "the export", FAKE_TIMEOUT, |a| {
-        matches!(status(a), Some(RunStatus::Exported { .. }))
-    });
+    start_and_wait_for_export(&mut h);
     let run = h.state().training().run().expect("the run");
-    let args = run
-        .plan
-        .args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let args = plan_args(run);
     assert!(
         args.contains("--discriminator oasis")
             && args.contains("--lambda-labelmix 10 --diffaug color,cutout"),
@@ -1139,7 +1108,7 @@ fn train_command_shows_progress_lines_not_json_and_returns_the_trainers_status()
         .clone();
     let stdout = String::from_utf8_lossy(&stdout);
     assert!(
-        stdout.contains("compiling G and D with torch.compile before the first step"),
+        stdout.contains(COMPILING_TEXT),
         "{stdout}"
     );
 

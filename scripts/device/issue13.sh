@@ -59,7 +59,7 @@ extra=()
 [ "$DEVICE" = cuda ] && extra=(--channels-last)
 gan_recipe() { # $1: generator
   echo --data "$DATA" --preset "$PRESET" --generator "$1" --discriminator fpse --encoder --z-dim 256 \
-    --lambda-l1 20 --lambda-feat 10 --ema "$EMA" --seed 1 --batch-size "$GAN_BATCH" --amp "$AMP" --compile off \
+    --lambda-l1 20 --lambda-feat 10 --ema "$EMA" --seed 1 --batch-size "$GAN_BATCH" --amp "$AMP" \
     --checkpoint-every 200 --sample-every "$SAMPLE_EVERY" --log-every "$LOG_EVERY" "${extra[@]}"
 }
 seg_recipe=(--data "$DATA" --architecture "$SEG_ARCH" --width-mult "$SEG_WIDTH" --batch-size "$SEG_BATCH" --seed 0)

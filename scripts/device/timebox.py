@@ -7,7 +7,7 @@ probe run measures the speed, then the same run goes on with the length (steps o
     python3 scripts/device/timebox.py segmenter --run RUN --end T --guard T --probe 2 --guess 120 -- SEG-ARGS
 
 (T: unix seconds; run with PYTHONPATH=trainer from the repository root; the trainers' console output goes to
-RUN/probe.log and RUN/main.log.)The GAN probe is `train --steps
+RUN/probe.log and RUN/main.log.) The GAN probe is `train --steps
 1000000 --until PROBE`: its steps lie in the schedule's constant first half, so `train --resume --steps N` (N at
 least twice the probe) gives exactly the schedule of a run started with --steps N. The segmenter probe is
 `train-segmenter --epochs GUESS --until PROBE`, then the same with --epochs N: the probe's epochs followed GUESS's
@@ -105,7 +105,9 @@ def without_amp(recipe: list[str]) -> list[str] | None:
 
 
 def gan(args, rec: Record) -> None:
-    run, recipe, process = args.run, args.trainer_args, ["--device", args.device, "--threads", args.threads]
+    # eager: the probe times eager steps, and compiling (--compile auto on a long main run) would spend the budget
+    process = ["--device", args.device, "--threads", args.threads, "--compile", "off"]
+    run, recipe = args.run, args.trainer_args
     probe_events = run / "events-probe.jsonl"
 
     def probe(recipe):

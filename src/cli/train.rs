@@ -9,8 +9,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::training::{
-    EventSource, ExitInfo, TrainerEvent, TrainerMessage, TrainerProcess, duration_text,
-    find_trainer,
+    COMPILING_TEXT, EventSource, ExitInfo, TrainerEvent, TrainerMessage, TrainerProcess,
+    duration_text, find_trainer,
 };
 
 use super::Exit;
@@ -219,17 +219,9 @@ impl Terminal {
                     out.as_ref().map_or("?".into(), |p| p.display().to_string())
                 ));
             }
-            TrainerEvent::Compile { phase, nets, .. } => {
+            TrainerEvent::Compile { phase, .. } => {
                 if phase == "start" {
-                    let nets = if nets.is_empty() {
-                        "the networks".to_string()
-                    } else {
-                        nets.join(" and ")
-                    };
-                    self.line(format!(
-                        "compiling {nets} with torch.compile before the first step (10-20 \
-                         minutes on a 2-core CPU, then faster steps)"
-                    ));
+                    self.line(COMPILING_TEXT.to_string());
                 }
             }
             TrainerEvent::Step {

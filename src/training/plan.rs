@@ -737,6 +737,21 @@ mod tests {
             .join(" ")
     }
 
+    /// A package to fine-tune from: the untrained SPADE fixture's model.json with a checkpoint
+    /// file in `dir`.
+    fn fine_tune_base(dir: &Path) -> ModelPackage {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/models/fixture-spade-untrained");
+        let meta = ModelPackage::load(&fixture).expect("fixture package").meta;
+        std::fs::create_dir_all(dir).expect("mkdir");
+        std::fs::write(dir.join(CHECKPOINT_FILE), b"x").expect("write");
+        ModelPackage {
+            dir: dir.to_path_buf(),
+            meta,
+            int8: Default::default(),
+        }
+    }
+
     #[test]
     fn ids_from_names() {
         assert_eq!(package_id("My Streets #2"), "my-streets-2");
@@ -970,17 +985,7 @@ mod tests {
         let text = args_text(&plan_run(&ccfpse, &inputs).expect("plan"));
         assert!(!text.contains("--modulation"), "{text}");
         // A fine-tune keeps its checkpoint's architecture.
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/models/fixture-spade-untrained");
-        let meta = ModelPackage::load(&fixture).expect("fixture package").meta;
-        let base_dir = tmp.path().join("base");
-        std::fs::create_dir_all(&base_dir).expect("mkdir");
-        std::fs::write(base_dir.join(CHECKPOINT_FILE), b"x").expect("write");
-        let base = ModelPackage {
-            dir: base_dir,
-            meta,
-            int8: Default::default(),
-        };
+        let base = fine_tune_base(&tmp.path().join("base"));
         inputs.base = Some(&base);
         let tune = TrainSettings {
             base_model: Some(base.meta.id.clone()),
@@ -1079,17 +1084,7 @@ mod tests {
         }
 
         // A fine-tune passes DiffAugment (it is not inherited) but keeps the base's LabelMix.
-        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/models/fixture-spade-untrained");
-        let meta = ModelPackage::load(&fixture).expect("fixture package").meta;
-        let base_dir = tmp.path().join("base");
-        std::fs::create_dir_all(&base_dir).expect("mkdir");
-        std::fs::write(base_dir.join(CHECKPOINT_FILE), b"x").expect("write");
-        let base = ModelPackage {
-            dir: base_dir,
-            meta,
-            int8: Default::default(),
-        };
+        let base = fine_tune_base(&tmp.path().join("base"));
         inputs.base = Some(&base);
         let tune = TrainSettings {
             base_model: Some(base.meta.id.clone()),

@@ -11,7 +11,7 @@ pub const MAX_LOG_LINES: usize = 2000;
 /// What a run does between a `start` event with `train.compile` and its first step, when the
 /// trainer prints nothing.
 pub const COMPILING_TEXT: &str = "Compiling the networks before the first step (torch.compile: \
-                                  10-20 minutes on a 2-core CPU, then faster steps)";
+                                  10-17 minutes measured on a 2-core CPU, then faster steps)";
 
 /// Where a run stands.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,7 +16,6 @@ import json
 import os
 import statistics
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,8 @@ import onnxruntime as ort
 import torch
 
 from scenebrush_trainer.data.classes import CAMVID
-from scenebrush_trainer.export.package import model_json, trainer_version, write_package
+from scenebrush_trainer.export.fixtures import untrained_meta
+from scenebrush_trainer.export.package import write_package
 from scenebrush_trainer.networks import build_discriminator, build_generator
 from scenebrush_trainer.networks.complexity import count_macs, count_params
 from scenebrush_trainer.networks.layers import MODULATIONS, CLADENorm
@@ -57,21 +57,7 @@ def complexity(cfg, num_classes: int) -> tuple[int, int]:
 
 def package(out: Path, cfg, mod: str) -> Path:
     pkg = out / "packages" / f"bench-{mod}-small"
-    meta = model_json(
-        package_id=pkg.name,
-        name=f"SPADE {mod} modulation (untrained, benchmark)",
-        model=cfg,
-        classes=CAMVID,
-        training={
-            "dataset": "none (untrained, random weights)",
-            "images": 0,
-            "epochs": 0,
-            "seed": 0,
-            "trainer": trainer_version(),
-            "config": {**asdict(cfg), "inference_norm": "per-image"},
-        },  # fmt: skip
-        license="No training data: random weights, for benchmarks only.",
-    )
+    meta = untrained_meta(pkg.name, f"SPADE {mod} modulation (untrained, benchmark)", cfg)
     write_package(pkg, meta, generator(cfg, len(CAMVID)), norm="per-image")
     return pkg
 

@@ -137,11 +137,6 @@ def _export_checked(net, args, path: Path, inputs, outputs, weights_storage: str
     return diff
 
 
-def verify(onnx_path, net: nn.Module, args: tuple, inputs: list[str]) -> float:
-    """Max abs difference between onnxruntime and PyTorch on the same inputs, over all outputs."""
-    return differences(onnx_path, net, args, inputs)[0]
-
-
 def pytorch_outputs(net: nn.Module, args: tuple) -> tuple:
     with torch.no_grad():
         want = net(*args)

@@ -139,8 +139,3 @@ def store_weights(src: Path, dst: Path, storage: str = DEFAULT_STORAGE) -> int:
     if changed:
         onnx.save(model, str(dst))
     return changed
-
-
-def store_weights_float16(path: Path) -> int:
-    """Stores the ONNX file's large float32 weights as float16 + Cast, in place; returns how many."""
-    return store_weights(path, path, "float16")
