@@ -15,8 +15,8 @@ use scenebrush::canvas::LabelMap;
 use scenebrush::inference::{ProviderPreference, Segmenter, labels_from_photo, read_photo};
 use scenebrush::models::{Architecture, Discriminator, ModelKind, ModelPackage};
 use scenebrush::training::{
-    CHECKPOINT_FILE, COMPILING_TEXT, Modulation, RunStatus, TrainSettings, TrainerLauncher, TrainerSetup,
-    find_trainer, write_class_file,
+    CHECKPOINT_FILE, COMPILING_TEXT, Modulation, RunStatus, TrainSettings, TrainerLauncher,
+    TrainerSetup, find_trainer, write_class_file,
 };
 use scenebrush::ui::actions::fit_to_canvas;
 use scenebrush::ui::resources::{ActiveRun, fallback_classes};
@@ -1107,10 +1107,7 @@ fn train_command_shows_progress_lines_not_json_and_returns_the_trainers_status()
         .stdout
         .clone();
     let stdout = String::from_utf8_lossy(&stdout);
-    assert!(
-        stdout.contains(COMPILING_TEXT),
-        "{stdout}"
-    );
+    assert!(stdout.contains(COMPILING_TEXT), "{stdout}");
 
     // A trainer that cannot be started is named.
     let text = stderr_text(

@@ -221,7 +221,7 @@ impl Terminal {
             }
             TrainerEvent::Compile { phase, .. } => {
                 if phase == "start" {
-                    self.line(COMPILING_TEXT.to_string());
+                    self.line(COMPILING_TEXT);
                 }
             }
             TrainerEvent::Step {
