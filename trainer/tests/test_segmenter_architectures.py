@@ -161,3 +161,30 @@ def test_the_flip_averaged_package_says_so(trained, tmp_path):
           "--flip-tta"])  # fmt: skip
     meta = json.loads((tmp_path / "seg" / "model.json").read_text())
     assert meta["training"]["flip_tta"] is True and meta["name"] == "DABNet segmenter (CamVid, 64x64, flip-averaged)"
+
+
+def test_a_last_checkpoint_is_exported_with_its_own_epoch_and_scores(trained, tmp_path):
+    """last.pt holds the last epoch's weights: the package states that epoch's val scores, not the best epoch's."""
+    ckpt = torch.load(trained["dabnet"] / "last.pt", weights_only=False)
+    # as after a run whose best epoch came earlier: `best` names another epoch with other scores
+    ckpt["epoch"] = 7
+    ckpt["scores"] = {**ckpt["scores"], "epoch": 7, "miou": 0.25}
+    ckpt["best"] = {**ckpt["best"], "epoch": 3, "miou": 0.5}
+    torch.save(ckpt, tmp_path / "last.pt")
+    result = export_segmenter(tmp_path / "last.pt", tmp_path / "seg")
+    meta = json.loads((tmp_path / "seg" / "model.json").read_text())
+    assert result["metrics"]["epoch"] == meta["metrics"]["epoch"] == meta["training"]["epochs"] == 7
+    assert meta["metrics"]["miou"] == 0.25
+    assert meta["metrics"]["per_class_iou"] == ckpt["scores"]["per_class_iou"]
+
+
+def test_a_checkpoint_from_before_stored_scores_takes_its_epoch_from_the_history(trained, tmp_path):
+    ckpt = torch.load(trained["dabnet"] / "last.pt", weights_only=False)
+    del ckpt["scores"]
+    ckpt["history"] = [{**ckpt["history"][0], "epoch": 1, "val_miou": 0.125, "val_pixel_accuracy": 0.5},
+                       {**ckpt["history"][0], "epoch": 2, "val_miou": 0.375, "val_pixel_accuracy": 0.75}]  # fmt: skip
+    ckpt["epoch"], ckpt["best"] = 2, {"epoch": 1, "miou": 0.125, "pixel_accuracy": 0.5, "per_class_iou": {}}
+    torch.save(ckpt, tmp_path / "old.pt")
+    metrics = export_segmenter(tmp_path / "old.pt", tmp_path / "seg")["metrics"]
+    assert (metrics["epoch"], metrics["miou"], metrics["pixel_accuracy"]) == (2, 0.375, 0.75)
+    assert metrics["per_class_iou"] is None

@@ -52,7 +52,6 @@ def export_segmenter_onnx(net: torch.nn.Module, path: Path, seed: int = 0, flip_
 def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None, flip_tta: bool = False) -> dict:
     cfg, classes = ckpt["config"], class_list_from_json(ckpt["classes"])
     arch = cfg["architecture"]
-    best = ckpt.get("best", {})
     meta = {
         "format": FORMAT,
         "id": package_id,
@@ -69,7 +68,7 @@ def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None, flip_tta: 
         "training": {
             "dataset": "CamVid",
             "images": ckpt.get("train_images") or cfg["max_images"] or 367,
-            "epochs": best.get("epoch", ckpt.get("epoch")),
+            "epochs": ckpt.get("epoch"),  # of these weights (last.pt: the last epoch; best.pt: the best one)
             "planned_epochs": cfg["epochs"],
             "seed": cfg["seed"],
             "trainer": trainer_version(),
@@ -83,6 +82,21 @@ def segmenter_json(package_id: str, ckpt: dict, metrics: dict | None, flip_tta: 
     return meta
 
 
+def checkpoint_scores(ckpt: dict) -> dict:
+    """The val scores of the weights in `ckpt`, not of the run's best epoch: last.pt holds the last epoch's weights.
+    Checkpoints from before `scores` was stored: best's when it is this epoch, else the epoch's log line (no
+    per-class IoU)."""
+    if "scores" in ckpt:
+        return ckpt["scores"]
+    epoch, best = ckpt.get("epoch"), ckpt.get("best") or {}
+    if best.get("epoch") == epoch:
+        return best
+    for entry in ckpt.get("history", []):
+        if entry.get("epoch") == epoch:
+            return {"epoch": epoch, "miou": entry["val_miou"], "pixel_accuracy": entry["val_pixel_accuracy"]}
+    return {"epoch": epoch}
+
+
 def export_segmenter(
     checkpoint: Path, out: Path, package_id: str | None = None, readme: str | None = None, flip_tta: bool = False
 ) -> dict:
@@ -93,14 +107,14 @@ def export_segmenter(
     if not ID_PATTERN.match(package_id):
         raise ValueError(f"package id {package_id!r}: use lowercase letters, digits, '.', '_' and '-'")
     net, ckpt = segmenter_from_checkpoint(checkpoint)
-    best = ckpt.get("best") or {}
+    own = checkpoint_scores(ckpt)
     metrics = {
         "split": "val",
-        "miou": best.get("miou"),
-        "pixel_accuracy": best.get("pixel_accuracy"),
+        "miou": own.get("miou"),
+        "pixel_accuracy": own.get("pixel_accuracy"),
         "fid": None,
-        "per_class_iou": best.get("per_class_iou"),
-        "epoch": best.get("epoch"),
+        "per_class_iou": own.get("per_class_iou"),
+        "epoch": own.get("epoch"),
     }
     meta = segmenter_json(package_id, ckpt, metrics, flip_tta)
     diff = write_segmenter_package(net, out, meta, readme, flip_tta)

@@ -208,9 +208,11 @@ def train_segmenter(
             "cpu_seconds": round(time.process_time() - c0, 1),  # this process's CPU time: the cost on a shared CPU
         }
         history.append(entry)
-        state = {"model": net.state_dict(), "config": asdict(cfg), "classes": classes.file_json(), "train_images": n}
+        scores = {"epoch": epoch, **sc.to_json(names)}  # these weights' own val scores, in every checkpoint
+        state = {"model": net.state_dict(), "config": asdict(cfg), "classes": classes.file_json(), "train_images": n,
+                 "scores": scores}  # fmt: skip
         if sc.miou > best["miou"]:
-            best = {"epoch": epoch, **sc.to_json(names)}
+            best = scores
             save(out / "best.pt", {**state, "epoch": epoch, "best": best})
             with atomic_path(out / "best.json") as tmp:
                 tmp.write_text(json.dumps(best, indent=2) + "\n")
