@@ -162,3 +162,72 @@ def test_bad_input_is_refused_with_the_value_and_what_to_do(tmp_path, capsys):
     assert main(["study", "plan", "--budget", "smoke", "--work", str(tmp_path), "--cells", "ccfpse-fp-4"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in listed] == ["ccfpse-fp-4-s0", "ccfpse-fp-4-s1"]
+
+
+def recording_train(monkeypatch, calls):
+    real = study_train.train
+    monkeypatch.setattr(study_train, "train", lambda opts, events: calls.append((opts.out.name, opts.until))
+                        or real(opts, events))  # fmt: skip
+
+
+def test_finished_runs_are_carried_to_another_machine_without_checkpoints(train_spec, tmp_path, monkeypatch):
+    first, second = ordered_runs(BUDGET)
+    run_study(BUDGET, train_spec, tmp_path / "a", only=(first.cell.name,))
+    src = run_dir(tmp_path / "a", first)
+    (src / "scores").mkdir()
+    (src / "scores" / "step-000004.json").write_text(json.dumps({"step": 4, "curve": {"miou": 0.25}}))
+    (src / "scores" / "step-000004-samples.png").write_bytes(b"png")
+    started = run_dir(tmp_path / "a", second)  # started elsewhere, not finished: its checkpoint is what it needs
+    started.mkdir(parents=True)
+    (started / "run.json").write_text(json.dumps({"name": second.name, "finished": False, "segments": []}))
+
+    counts = study_train.carry_runs(BUDGET, tmp_path / "a", tmp_path / "state")
+    assert counts == {"carried": 1, "already_there": 0, "unfinished": 1}
+    carried = sorted(
+        str(p.relative_to(tmp_path / "state"))
+        for p in (tmp_path / "state").rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )  # locks aside
+    assert carried == ["results.json", *(f"runs/{first.name}/{f}" for f in
+                       ("run.json", "scores/step-000004-samples.png", "scores/step-000004.json"))]  # fmt: skip
+    assert study_train.carry_runs(BUDGET, tmp_path / "a", tmp_path / "state")["already_there"] == 1
+
+    # a fresh machine: the carried folder copied back; the finished run is not trained again, the other one is
+    assert study_train.carry_runs(BUDGET, tmp_path / "state", tmp_path / "b")["carried"] == 1
+    calls = []
+    recording_train(monkeypatch, calls)
+    counts = run_study(BUDGET, train_spec, tmp_path / "b")
+    assert counts["finished_before"] == 1 and counts["trained"] == 1
+    assert calls == [(second.name, 2), (second.name, 4)]
+    assert json.loads((run_dir(tmp_path / "b", first) / "scores" / "step-000004.json").read_text())["step"] == 4
+
+
+def test_a_started_run_whose_checkpoint_is_gone_trains_again_from_step_0(train_spec, tmp_path, monkeypatch):
+    first = ordered_runs(BUDGET)[0]
+    real_train, calls = study_train.train, []
+
+    def first_segment_only(opts, events):
+        calls.append(opts.until)
+        real_train(opts, events)
+        raise Interrupt
+
+    monkeypatch.setattr(study_train, "train", first_segment_only)
+    with pytest.raises(Interrupt):
+        run_study(BUDGET, train_spec, tmp_path, only=(first.cell.name,))
+    out = run_dir(tmp_path, first)
+    study_train.write_snapshot(out, 2)
+    # the first segment's record as another machine wrote it, and a score of its snapshot; no checkpoint here
+    (out / "run.json").write_text(json.dumps({"name": first.name, "finished": False, "cpu_seconds": 99.0,
+                                              "wall_seconds": 99.0, "segments": [{"from": 0, "to": 2}]}))  # fmt: skip
+    (out / "scores").mkdir()
+    (out / "scores" / "step-000002.json").write_text("{}")
+    (out / "checkpoint.pt").unlink()
+
+    monkeypatch.setattr(study_train, "train", real_train)
+    recording_train(monkeypatch, calls := [])
+    assert run_study(BUDGET, train_spec, tmp_path, only=(first.cell.name,))["trained"] == 1
+    assert calls == [(first.name, 2), (first.name, 4)]
+    rec = json.loads((out / "run.json").read_text())
+    assert rec["finished"] and [s["from"] for s in rec["segments"]] == [0, 2] and rec["cpu_seconds"] < 99
+    assert not (out / "scores" / "step-000002.json").exists()
+    assert [p.name for p in out.glob("scores-before-restart-*/step-000002.json")] == ["step-000002.json"]

@@ -4,6 +4,7 @@ grid, and the list of runs still missing. Writes REPORT/README.md, results.json,
 samples.png, and the generated block at the top of docs/ablation.md."""
 
 import contextlib
+import json
 import re
 from itertools import combinations
 from pathlib import Path
@@ -44,8 +45,31 @@ def gather(budget: StudyBudget, work: Path) -> list[dict]:
             "wall_seconds": rec.get("wall_seconds"), "machine": rec.get("machine"), "code": code_of(rec),
             "curve": {str(s): e["curve"] for s, e in sorted(scores.items())}, "final": final,
             "scored_steps": sorted(scores),
+            "segmenters": {s: e.get("segmenter") for s, e in sorted(scores.items())},
         })  # fmt: skip
     return rows
+
+
+def one_segmenter(rows: list[dict]) -> dict | None:
+    """The segmenter every score of the study came from; scores by two rulers do not make one table."""
+    found: dict[str, list[str]] = {}
+    rulers = {}
+    for r in rows:
+        for step, ident in r.get("segmenters", {}).items():
+            key = json.dumps(ident, sort_keys=True)
+            rulers[key] = ident
+            found.setdefault(key, []).append(f"{r['name']}@{step}")
+    if len(found) > 1:
+        listing = "; ".join(
+            f"{(rulers[k] or {}).get('architecture') or 'unrecorded'} {(rulers[k] or {}).get('onnx_sha256') or ''}: "
+            f"{', '.join(v[:3])}{' ...' if len(v) > 3 else ''} ({len(v)})"
+            for k, v in found.items()
+        )
+        raise ValueError(
+            f"the study's scores come from {len(found)} segmenters ({listing}): score every snapshot with one "
+            "(`study score --segmenter PACKAGE`), or report them as separate studies"
+        )
+    return next(iter(rulers.values()), None)
 
 
 def code_of(rec: dict) -> str | None:
@@ -163,7 +187,13 @@ def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="
         f"Nested training subsets (the first N of one permutation of CamVid train, seed {budget.subset_seed}).",
         f"Scores: last step on {budget.final_images or 'all'} val pairs x z seeds {list(budget.final_seeds)}; "
         f"curves every {budget.segment} steps on {budget.curve_images} val pairs evenly spaced, z seed 0. The "
-        f"segmenter ({segmenter.get('id') or 'camvid-segmenter'}) scores upscaled images (docs/evaluation.md); "
+        f"segmenter ({segmenter.get('id') or 'camvid-segmenter'}"
+        + (
+            f", {segmenter['architecture']}, model.onnx {segmenter['onnx_sha256']}"
+            if segmenter.get("architecture")
+            else ""
+        )
+        + ") scores upscaled images (docs/evaluation.md); "  # fmt: skip
         "on the real photos taken through the same path it scores mIoU "
         f"{fmt_stat(stat([segmenter.get('real_miou')])).removesuffix(' (1)')}.",
         f"Status: {len(done)} of {len(rows)} runs finished, {scored} snapshots scored, {cpu:.1f} CPU-hours of "
@@ -207,12 +237,14 @@ def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="
 def write_report(budget: StudyBudget, work: Path, out: Path, val_spec, ablation_md: Path | None = None) -> dict:
     work, out = Path(work), Path(out)
     rows = gather(budget, work)
+    ruler = one_segmenter(rows) or {}
     stats = cell_stats(budget, rows)
     found = comparisons(stats)
     segmenter = next((r["final"] for r in rows if r["final"]), None) or next(
         (c for r in rows for c in r["curve"].values()), {}
     )
-    seg_info = {"id": "camvid-segmenter", "real_miou": segmenter.get("real_miou")}
+    seg_info = {"id": ruler.get("id") or "camvid-segmenter", "architecture": ruler.get("architecture"),
+                "onnx_sha256": ruler.get("onnx_sha256"), "real_miou": segmenter.get("real_miou")}  # fmt: skip
     summary = {"budget": budget.name, "runs": rows, "segmenter": seg_info, "comparisons": found,
                "cells": [{"cell": s["cell"].name, "planned": s["planned"], "finished": s["finished"],
                           **{m: vars(s[m]) for m in (*METRICS, "fid", "cpu_hours")}} for s in stats]}  # fmt: skip

@@ -8,6 +8,7 @@ generator runs in PyTorch (inference_copy: the exporter's network before tracing
 within the exporter's 1e-4 check), scored by `evaluate` with the segmenter package as for any package.
 """
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -85,13 +86,25 @@ def summary(report: dict) -> dict:
             "real_miou": report["segmenter"]["real_miou"], "seconds": report["seconds"]}  # fmt: skip
 
 
+def segmenter_identity(seg: Path) -> dict:
+    """Which ruler scored a snapshot: the package's id and architecture, and its graph's hash (a retrained
+    segmenter keeps the id `camvid-segmenter`). Scores by two segmenters are never mixed (is_cached, the report)."""
+    seg = Path(seg)
+    try:
+        meta = json.loads((seg / "model.json").read_text())
+        digest = hashlib.sha256((seg / "model.onnx").read_bytes()).hexdigest()[:16]
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"segmenter package {seg}: {e}; give a segmenter package folder with --segmenter") from e
+    return {"id": meta.get("id"), "architecture": meta.get("architecture"), "onnx_sha256": digest}
+
+
 def score_snapshot(path: Path, step: int, budget: StudyBudget, seg: Path, val: DatasetSpec, indices, inception,
                    threads: int) -> tuple[dict, list]:  # fmt: skip
     gen = snapshot_generator(path)
     keep = sample_positions(len(indices))
     curve = evaluate(gen, seg, val, EvalOptions(seeds=(0,), indices=indices, keep=keep, threads=threads), inception)
-    entry = {"step": step, "snapshot": str(path), "scoring": budget.scoring(), "curve": summary(curve),
-             "sample_layouts": [indices[i] for i in keep]}  # fmt: skip
+    entry = {"step": step, "snapshot": str(path), "scoring": budget.scoring(), "segmenter": segmenter_identity(seg),
+             "curve": summary(curve), "sample_layouts": [indices[i] for i in keep]}  # fmt: skip
     if step == budget.steps:
         final = evaluate(gen, seg, val, EvalOptions(seeds=budget.final_seeds, max_images=budget.final_images,
                                                     threads=threads), inception)  # fmt: skip
@@ -112,17 +125,18 @@ def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, th
     indices = curve_indices(budget.curve_images, len(select_pairs(val, EvalOptions())))
     inception = None
     counts = {"scored": 0, "cached": 0, "locked": 0, "seconds": 0.0, "cpu_seconds": 0.0}
+    ruler = segmenter_identity(seg)
     for run in ordered_runs(budget, only):
         out = run_dir(work, run)
         for step in budget.snapshot_steps():
             snap, target = snapshot_path(out, step), score_path(out, step)
             if not snap.exists():
                 continue
-            if is_cached(target, budget):
+            if is_cached(target, budget, ruler):
                 counts["cached"] += 1
                 continue
             with try_lock(target.parent / f".{target.stem}.lock") as held:
-                if not held or is_cached(target, budget):
+                if not held or is_cached(target, budget, ruler):
                     counts["locked" if not held else "cached"] += 1
                     continue
                 t0, c0 = time.time(), time.process_time()
@@ -143,14 +157,15 @@ def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, th
     return counts
 
 
-def is_cached(target: Path, budget: StudyBudget) -> bool:
-    """A score computed with the budget's scoring settings (one made with other settings is made again)."""
+def is_cached(target: Path, budget: StudyBudget, ruler: dict) -> bool:
+    """A score computed with the budget's scoring settings by this segmenter (one made otherwise is made again)."""
     if not target.exists():
         return False
     try:
-        return json.loads(target.read_text()).get("scoring") == budget.scoring()
+        entry = json.loads(target.read_text())
     except (OSError, json.JSONDecodeError):
         return False
+    return entry.get("scoring") == budget.scoring() and entry.get("segmenter") == ruler
 
 
 def fmt_or_na(v, digits: int) -> str:

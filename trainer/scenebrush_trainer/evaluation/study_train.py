@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -95,6 +96,13 @@ def train_one(run: Run, budget: StudyBudget, data: DatasetSpec, work: Path, runn
         "finished": False,
     }  # fmt: skip
     ckpt_path = out / checkpoint.NAME
+    if record["segments"] and not record["finished"] and not ckpt_path.exists():
+        # its checkpoint is gone (another machine, a carried folder): it trains again from step 0, so its old
+        # segments would count twice and its old scores would stand for snapshots trained anew; kept aside
+        log.warning("study: %s has no checkpoint to resume: training it again from step 0", run.name)
+        if (out / "scores").is_dir():
+            (out / "scores").rename(out / f"scores-before-restart-{time.strftime('%Y%m%dT%H%M%S')}")
+        record = {**record, "cpu_seconds": 0.0, "wall_seconds": 0.0, "segments": []}
     for until in budget.snapshot_steps():
         done = checkpoint.load(ckpt_path)["step"] if ckpt_path.exists() else 0
         if done >= until:
@@ -125,6 +133,35 @@ def train_one(run: Run, budget: StudyBudget, data: DatasetSpec, work: Path, runn
     record["data"] = str(data.photos)
     write_json_atomic(out / RUN_JSON, record)
     return True
+
+
+SCORE_FILES = ("scores/step-*.json", "scores/step-*-samples.png")  # what `carry_runs` copies besides run.json
+
+
+def carry_runs(budget: StudyBudget, work: Path, to: Path) -> dict:
+    """Copies what a finished run's results need and no checkpoint (its run.json and scores: kilobytes) from one
+    work folder to another, so that a study can go on on another machine from a folder kept in the repository.
+    Unfinished runs are not carried (their checkpoint is what they need); a run already finished in `to` is left
+    as it is. Per run, run.json is copied last: a copy cut short leaves the run unfinished there."""
+    counts = {"carried": 0, "already_there": 0, "unfinished": 0}
+    for run in ordered_runs(budget):
+        src, dst = run_dir(work, run), run_dir(to, run)
+        if not read_run_json(src).get("finished"):
+            counts["unfinished"] += bool(read_run_json(src))
+            continue
+        if read_run_json(dst).get("finished"):
+            counts["already_there"] += 1
+            continue
+        files = [p for pattern in SCORE_FILES for p in sorted(src.glob(pattern))] + [src / RUN_JSON]
+        for path in files:
+            target = dst / path.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                shutil.copyfile(path, tmp)
+        counts["carried"] += 1
+    if counts["carried"]:
+        collect_results(to, budget)
+    return counts
 
 
 def collect_results(work: Path, budget: StudyBudget) -> dict:

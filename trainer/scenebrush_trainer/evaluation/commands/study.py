@@ -4,6 +4,8 @@
   study train   train every run no other runner holds (start several side by side; run again to resume)
   study score   score every snapshot not scored yet (mIoU, KID, FID), while training goes on or after
   study report  the table, curves and sample grid from whatever results exist
+  study carry   copy the finished runs' records and scores (no checkpoints) to another work folder (--to), e.g.
+                into the repository at the end of a session and back onto a fresh machine
 
 Protocol and commands: docs/evaluation.md (`study`) and WORK/README.txt."""
 
@@ -18,15 +20,15 @@ from ...training.events import log
 from ..study_plan import BUDGETS, missing_feature, ordered_runs
 from ..study_report import write_report
 from ..study_score import score_study
-from ..study_train import is_finished, read_run_json, run_dir, run_study, snapshot_path
+from ..study_train import carry_runs, is_finished, read_run_json, run_dir, run_study, snapshot_path
 
 NAME = "study"
 HELP = "the seed's cells x data sizes x training seeds, with learning curves: plan, train, score, report"
-PHASES = ("plan", "train", "score", "report")
+PHASES = ("plan", "train", "score", "report", "carry")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("phase", choices=PHASES, help="plan, train, score or report")
+    p.add_argument("phase", choices=PHASES, help="plan, train, score, report or carry")
     p.add_argument("--budget", choices=sorted(BUDGETS), default="smoke",
                    help="study-96x128 (the study) or smoke (plumbing, a few steps); default smoke")  # fmt: skip
     p.add_argument("--work", type=Path, help="work folder (default runs/study/BUDGET)")
@@ -37,6 +39,7 @@ def add_arguments(p) -> None:
     p.add_argument("--runner", default="runner", help="this process's name in the run records (e.g. runner-1)")
     p.add_argument("--segmenter", type=Path, default=Path("models/camvid-segmenter"),
                    help="segmenter package that scores the snapshots (default models/camvid-segmenter)")  # fmt: skip
+    p.add_argument("--to", type=Path, help="carry: the work folder to copy the finished runs into")
     p.add_argument("--out", type=Path, help="report folder (default docs/ablation/BUDGET; smoke: WORK/report)")
     p.add_argument("--ablation-md", type=Path,
                    help="markdown file whose generated study block the report rewrites (default docs/ablation.md "
@@ -53,6 +56,15 @@ def run(args) -> int:
     torch.set_num_threads(budget.threads)
     if args.phase == "plan":
         return plan(budget, work, tuple(args.cells))
+    if args.phase == "carry":
+        if args.to is None:
+            raise ValueError("study carry: give the folder to copy the finished runs into with --to")
+        if not Path(work).is_dir():
+            raise FileNotFoundError(f"study carry: no work folder {work}; give the one the runs are in with --work")
+        counts = carry_runs(budget, work, args.to)
+        log.info("study carry: %s -> %s: %s", work, args.to, ", ".join(f"{k} {v}" for k, v in counts.items()))
+        print(json.dumps({"event": "study", "phase": "carry", "work": str(work), "to": str(args.to), **counts}))
+        return 0
     if args.phase in ("score", "report"):
         val = dataset_spec("camvid", args.data, "val")
         if not Path(val.photos).is_dir():
