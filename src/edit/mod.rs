@@ -9,7 +9,7 @@
 //! exactly 0 farther out, where the photo's pixels are copied, not blended.
 //!
 //! Why dilate: a layout's edges are not the photo's. The segmenter's boundaries are off by a
-//! pixel or two (ENet predicts at 1/8 of the size and upsamples), and an object's fringe in the
+//! pixel or two (the segmenter predicts at 1/8 of the size and upsamples), and an object's fringe in the
 //! photo (its antialiased outline, a shadow, a reflection) lies outside its labelled pixels: with
 //! the mask only on the changed pixels, a removed car would leave its outline behind. The
 //! generator, too, draws a changed region's edge softly over a few pixels (3x3 convolutions at

@@ -1,4 +1,4 @@
-"""`train-segmenter`: trains the CamVid segmenter (ENet by default; `--architecture`) from scratch; run it again
+"""`train-segmenter`: trains the CamVid segmenter (DABNet by default, as shipped; `--architecture`) from scratch; run it again
 to continue."""
 
 from dataclasses import fields
