@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from scenebrush_trainer.data.dataset import PairedDataset, to_model_range
 from scenebrush_trainer.data.presets import dataset_spec
@@ -14,11 +15,15 @@ from scenebrush_trainer.evaluation.evaluate import (
     Package,
     check_compatible,
     evaluate,
+    open_session,
     read_package,
+    segment,
     select_pairs,
+    synthesize,
     to_size,
 )
 from scenebrush_trainer.evaluation.fixtures import tiny_camvid, untrained_segmenter
+from scenebrush_trainer.evaluation.metrics import ConfusionMeter
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "models"
 
@@ -44,14 +49,38 @@ def test_a_package_at_the_segmenters_size_scores_as_before(generator, val_96x128
     seg = untrained_segmenter(tmp_path / "seg", 192, 256, seed=0, spread=True)
     fid = generator == "spade"  # the FID path is the same for both; once keeps the test short
     report = evaluate(FIXTURES / f"fixture-{generator}-untrained", seg, val_96x128, EvalOptions(seeds=(0, 1), fid=fid))
+    # Exactly what scoring without any resizing gives on this machine (the code before below-size scoring)...
+    fake, real = scores_without_resizing(FIXTURES / f"fixture-{generator}-untrained", seg, val_96x128, (0, 1))
+    assert (report["miou"], report["pixel_accuracy"]) == (fake.miou, fake.pixel_accuracy)
+    assert (report["segmenter"]["real_miou"], report["segmenter"]["real_pixel_accuracy"]) == (
+        real.miou, real.pixel_accuracy)  # fmt: skip
+    # ... and near the numbers that code gave on the machine they were recorded on (an Intel Xeon with AVX-512):
+    # each pixel is the argmax of an untrained segmenter's near-tied logits, and another CPU's SIMD kernels flip a
+    # few (an AMD EPYC with AVX2: mIoU 2e-5 relative for SPADE, 2e-3 for CC-FPSE). A change of path (resizing,
+    # other labels) moves them by far more.
     for key, value in BEFORE[generator].items():
-        if key != "fid":  # counts of pixels: exact
-            assert report[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
-    if fid:  # float sums whose order follows the thread count
-        assert report["fid"] == pytest.approx(BEFORE[generator]["fid"], rel=1e-6)
+        if key != "fid" or fid:
+            assert report[key] == pytest.approx(value, rel=1e-2), key
     for key, value in REAL_BEFORE.items():
-        assert report["segmenter"][key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        assert report["segmenter"][key] == pytest.approx(value, rel=1e-2), key
     assert report["upscale"] is None and report["segmenter_resolution"] == [192, 256]
+
+
+def scores_without_resizing(gen_dir, seg_dir, spec, seeds, batch_size=4, threads=2):
+    """The scoring loop as it was before below-size scoring: everything at the generator's (= segmenter's) size,
+    with evaluate's batch size and threads, so that the same machine gives the same pixels."""
+    gen, seg = read_package(gen_dir, "generator"), read_package(seg_dir, "segmenter")
+    open_session(gen, threads)
+    open_session(seg, threads)
+    data = PairedDataset(spec, select_pairs(spec, EvalOptions()), *gen.size)
+    data.preload()
+    fake, real = (ConfusionMeter(len(spec.classes), spec.classes.dontcare) for _ in range(2))
+    for i in range(0, len(data), batch_size):
+        photos, labels = data.batch(torch.arange(i, min(i + batch_size, len(data))))
+        real.add(labels.numpy(), segment(seg, to_model_range(photos).numpy()))
+        for seed in seeds:
+            fake.add(labels.numpy(), segment(seg, synthesize(gen, labels, seed, i)))
+    return fake.scores(), real.scores()
 
 
 class PhotoSession:

@@ -1,5 +1,5 @@
-"""`train-segmenter`: trains the CamVid segmenter (DABNet by default, as shipped; `--architecture`) from scratch; run it again
-to continue."""
+"""`train-segmenter`: trains the CamVid segmenter (DABNet by default, as shipped; `--architecture`) from
+scratch; run it again to continue."""
 
 from dataclasses import fields
 from pathlib import Path
