@@ -99,11 +99,11 @@ def segmenter_identity(seg: Path) -> dict:
 
 
 def score_snapshot(path: Path, step: int, budget: StudyBudget, seg: Path, val: DatasetSpec, indices, inception,
-                   threads: int) -> tuple[dict, list]:  # fmt: skip
+                   threads: int, ruler: dict) -> tuple[dict, list]:  # fmt: skip
     gen = snapshot_generator(path)
     keep = sample_positions(len(indices))
     curve = evaluate(gen, seg, val, EvalOptions(seeds=(0,), indices=indices, keep=keep, threads=threads), inception)
-    entry = {"step": step, "snapshot": str(path), "scoring": budget.scoring(), "segmenter": segmenter_identity(seg),
+    entry = {"step": step, "snapshot": str(path), "scoring": budget.scoring(), "segmenter": ruler,
              "curve": summary(curve), "sample_layouts": [indices[i] for i in keep]}  # fmt: skip
     if step == budget.steps:
         final = evaluate(gen, seg, val, EvalOptions(seeds=budget.final_seeds, max_images=budget.final_images,
@@ -141,7 +141,7 @@ def score_study(budget: StudyBudget, work: Path, seg: Path, val: DatasetSpec, th
                     continue
                 t0, c0 = time.time(), time.process_time()
                 inception = inception or InceptionFeatures()
-                entry, images = score_snapshot(snap, step, budget, seg, val, indices, inception, threads)
+                entry, images = score_snapshot(snap, step, budget, seg, val, indices, inception, threads, ruler)
                 entry["seconds"] = round(time.time() - t0, 1)
                 entry["cpu_seconds"] = round(time.process_time() - c0, 1)  # wall time depends on the machine's load
                 save_strip(samples_path(out, step), images)

@@ -146,8 +146,9 @@ def carry_runs(budget: StudyBudget, work: Path, to: Path) -> dict:
     counts = {"carried": 0, "already_there": 0, "unfinished": 0}
     for run in ordered_runs(budget):
         src, dst = run_dir(work, run), run_dir(to, run)
-        if not read_run_json(src).get("finished"):
-            counts["unfinished"] += bool(read_run_json(src))
+        record = read_run_json(src)
+        if not record.get("finished"):
+            counts["unfinished"] += bool(record)
             continue
         if read_run_json(dst).get("finished"):
             counts["already_there"] += 1
