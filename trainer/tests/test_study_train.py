@@ -58,13 +58,15 @@ def test_subsets_are_nested_seeded_and_made_once(train_spec, tmp_path):
         nested_subset(train_spec, 2, 0, tmp_path)
 
 
-def test_the_plan_trains_the_largest_size_first_then_the_smallest_then_the_beyond_group():
+def test_the_plan_trains_every_cell_of_the_largest_size_seed_by_seed_then_the_smaller_sizes():
     budget = BUDGETS["study-96x128"]
     runs = ordered_runs(budget)
     assert len(runs) == 4 * 3 * 3 + 3 * 3 and len({r.name for r in runs}) == len(runs)
-    assert [r.cell.size for r in runs[:12]] == [367] * 12 and {r.seed for r in runs[:4]} == {0}
-    assert [r.cell.size for r in runs[12:24]] == [100] * 12 and [r.cell.size for r in runs[24:36]] == [200] * 12
-    assert all(r.cell.group == "beyond" and r.cell.size == 367 for r in runs[36:])
+    first_wave = runs[:7]  # one run of each of the 4 seed cells and the 3 beyond cells, all at 367, seed 0
+    assert {r.seed for r in first_wave} == {0} and {r.cell.size for r in first_wave} == {367}
+    assert {r.cell.group for r in first_wave} == {"seed", "beyond"} and len({r.cell for r in first_wave}) == 7
+    assert [r.seed for r in runs[:21]] == [0] * 7 + [1] * 7 + [2] * 7
+    assert [r.cell.size for r in runs[21:33]] == [100] * 12 and [r.cell.size for r in runs[33:]] == [200] * 12
     assert budget.snapshot_steps() == [500, 1000, 1500, 2000, 2500]
     with pytest.raises(ValueError, match=r"unknown cell 'spade-xx-367'.*spade-fp-100"):
         find_cell(budget, "spade-xx-367")

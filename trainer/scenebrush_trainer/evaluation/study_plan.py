@@ -111,14 +111,14 @@ def cells(budget: StudyBudget) -> list[Cell]:
 
 
 def ordered_runs(budget: StudyBudget, only: tuple[str, ...] = ()) -> list[Run]:
-    """The order that makes partial results mean something early: the largest size first (every combination,
-    seed by seed), then the smallest, then the rest of the sizes in increasing order, then the beyond group.
-    `only`: cell names to keep (an unknown name is an error that lists the cells)."""
+    """The order that makes partial results mean something early: the largest size first, the seed's cells and
+    the beyond group together, seed by seed (so the first wave, one run of every cell at that size, already
+    compares every discriminator and the recipe choice), then the smallest size, then the rest in increasing
+    order. `only`: cell names to keep (an unknown name is an error that lists the cells)."""
     wanted = {find_cell(budget, name).name for name in only}
     largest = max(budget.sizes)
     size_order = [largest, *sorted(s for s in budget.sizes if s != largest)]
-    groups = [[c for c in cells(budget) if c.group == "seed" and c.size == s] for s in size_order]
-    groups.append([c for c in cells(budget) if c.group == "beyond"])
+    groups = [[c for c in cells(budget) if c.size == s] for s in size_order]  # beyond cells are at the largest
     runs = [Run(cell, seed) for group in groups for seed in budget.seeds for cell in group]
     return [r for r in runs if not wanted or r.cell.name in wanted]
 
