@@ -4,12 +4,12 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import check, export, info, recover, repack, train
+from .commands import carry, check, export, info, recover, repack, train
 from .evaluation.commands import COMMANDS as EVALUATION_COMMANDS
 from .training.events import Events, log, setup_logging
 
 # One module per subcommand (NAME, HELP, add_arguments, run); adding a command is adding it here.
-COMMANDS = [train, check, export, info, recover, repack, *EVALUATION_COMMANDS]
+COMMANDS = [train, check, export, info, recover, repack, carry, *EVALUATION_COMMANDS]
 
 
 def parser() -> argparse.ArgumentParser:

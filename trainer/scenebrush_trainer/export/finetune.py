@@ -9,12 +9,6 @@ from pathlib import Path
 from ..training import checkpoint
 
 
-def half(state: dict | None) -> dict | None:
-    if state is None:
-        return None
-    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-
-
 def write_finetune_checkpoint(ckpt_path: Path, package: Path) -> Path:
     ckpt = checkpoint.load(ckpt_path)
     data = ckpt["data"]
@@ -33,9 +27,9 @@ def write_finetune_checkpoint(ckpt_path: Path, package: Path) -> Path:
             "photos": "",
             "labels": "",
         },  # fmt: skip
-        "G": half(generator),
-        "D": half(ckpt["D"]),
-        "E": half(ckpt.get("E")),
+        "G": checkpoint.half(generator),
+        "D": checkpoint.half(ckpt["D"]),
+        "E": checkpoint.half(ckpt.get("E")),
         "ema": None,
     }
     path = Path(package) / checkpoint.NAME

@@ -31,6 +31,13 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def half(state: dict | None) -> dict | None:
+    """Float tensors as float16 (half the bytes), for weights that travel: packages and carried runs."""
+    if state is None:
+        return None
+    return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
 def save(path: Path, state: dict) -> None:
     with atomic_path(path) as tmp:
         torch.save({"format": FORMAT, **state, "rng": rng_state()}, tmp)

@@ -14,6 +14,7 @@ from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
 from ..networks.inference import inference_norm, replace_batch_norm
 from . import checkpoint, compiling, distributed
+from .carry import CARRIED
 from .config import ModelConfig, TrainConfig, from_dict, recipe_notes, validate, validate_recipe
 from .events import Events, log
 from .runfolder import RunLock, remove_stale_temp_files_of_run
@@ -197,10 +198,13 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
                 f"{opts.out}: the data differs from the data this run was trained on ({ckpt['data']['name']}, "
                 f"{ckpt['data']['images']} images); resume with the same data, or fine-tune with --init-from"
             )
-        load_weights(run, ckpt, optimisers=True)
-        checkpoint.set_rng_state(ckpt["rng"])
+        carried = bool(ckpt.get(CARRIED))
+        load_weights(run, ckpt, optimisers=not carried)
+        if not carried:  # a carried run's draws still come from (seed, step): see step_generator
+            checkpoint.set_rng_state(ckpt["rng"])
         run.step = ckpt["step"]
-        log.info("resumed %s at step %d", opts.out, run.step)
+        log.info("resumed %s at step %d%s", opts.out, run.step, " (carried: float16 weights, G from its EMA, "
+                 "optimisers start afresh)" if carried else "")  # fmt: skip
     elif init:
         if len(init["data"]["classes"]["classes"]) != len(spec.classes):
             raise checkpoint.CheckpointError(
