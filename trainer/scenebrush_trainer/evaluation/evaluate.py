@@ -27,6 +27,9 @@ from ..export.package import write_json_atomic
 from .fid import InceptionFeatures, frechet_distance, statistics
 from .kid import kid
 from .metrics import ConfusionMeter, scored_names
+from .style import StyleMeter
+
+ENCODER = "encoder.onnx"
 
 
 class EvaluationError(RuntimeError):
@@ -64,17 +67,21 @@ def read_package(path: Path, kind: str) -> Package:
     return Package(path, meta)
 
 
-def open_session(pkg: Package, threads: int, file: str = "model.onnx"):
-    """Opens the package's network (or, with `file`, another ONNX file of the package: a variant)."""
+def onnx_session(path: Path, threads: int):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     try:
-        pkg.session = ort.InferenceSession(str(pkg.path / file), opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 -- onnxruntime raises its own exception types
-        raise EvaluationError(f"onnxruntime cannot load {pkg.path / file}: {e}") from e
+        raise EvaluationError(f"onnxruntime cannot load {path}: {e}") from e
+
+
+def open_session(pkg: Package, threads: int, file: str = "model.onnx"):
+    """Opens the package's network (or, with `file`, another ONNX file of the package: a variant)."""
+    pkg.session = onnx_session(pkg.path / file, threads)
     return pkg.session
 
 
@@ -131,6 +138,20 @@ def synthesize(gen: Package, labels: torch.Tensor, seed: int, start: int) -> np.
     return image
 
 
+def open_encoder(gen: Package, threads: int):
+    """The package's style encoder session, or None when it has none."""
+    if not (gen.path / ENCODER).is_file() or not int(gen.meta.get("z_dim") or 0):
+        return None
+    return onnx_session(gen.path / ENCODER, threads)
+
+
+def synthesize_in_style(gen: Package, encoder, labels: torch.Tensor, photos: np.ndarray) -> np.ndarray:
+    """Each layout rendered with z = the encoder's mu of its own photo (photos in [-1, 1] at the model's size)."""
+    (mu,) = encoder.run(["mu"], {"image": photos.astype(np.float32)})
+    (image,) = gen.session.run(["image"], {"label": labels.numpy().astype(np.int64), "z": mu.astype(np.float32)})
+    return image
+
+
 def segment(seg: Package, images: np.ndarray) -> np.ndarray:
     (logits,) = seg.session.run(["logits"], {"image": images.astype(np.float32)})
     return logits.argmax(1)
@@ -162,6 +183,7 @@ class EvalOptions:
     max_images: int = 0  # 0: the whole split
     indices: tuple[int, ...] = ()  # score these pairs of the split (sorted by name) instead of the first max_images
     keep: tuple[int, ...] = ()  # image indices whose generated images (seed 0) are returned, for grids
+    style: bool = True  # with the package's encoder.onnx (if any): each photo's own style against the seeds'
     extra: dict = field(default_factory=dict)
 
 
@@ -183,6 +205,8 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
     if gen.session is None:
         open_session(gen, opts.threads)
     open_session(seg, opts.threads)
+    encoder = open_encoder(gen, opts.threads) if opts.style else None
+    style = StyleMeter() if encoder else None
     num, dontcare = len(spec.classes), spec.classes.dontcare
     names = scored_names(spec.classes.names, dontcare)
 
@@ -195,11 +219,12 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         seg_labels = truth.batch(idx)[1].numpy()
         # real photos at the generator's size, upscaled as the generated images are: the same path for both
         real_meter.add(seg_labels, segment(seg, to_size(to_model_range(photos).numpy(), seg.size)))
-        first = None
+        first, seed_fakes = None, []
         for seed in opts.seeds:
             fake = synthesize(gen, labels, seed, i)
             fake_meter.add(seg_labels, segment(seg, to_size(fake, seg.size)))
             fakes.append(fake)
+            seed_fakes.append(fake)
             if first is None:
                 first = fake
             else:
@@ -207,6 +232,9 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
                 spread_n += len(fake)
             if seed == opts.seeds[0]:
                 kept.update({int(j): fake[k] for k, j in enumerate(idx) if int(j) in opts.keep})
+        if style:
+            real = to_model_range(photos).numpy()
+            style.add(real, synthesize_in_style(gen, encoder, labels, real), seed_fakes)
     fid = kid_value = kid_se = None
     if opts.fid:
         inception = inception or InceptionFeatures()
@@ -232,6 +260,7 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         "kid": kid_value,
         "kid_se": kid_se,
         "seed_diversity": spread / spread_n if spread_n else None,
+        "style_from_photo": style.to_json() if style else None,
         "segmenter": {
             "package": str(seg.path),
             "id": seg.meta.get("id"),
@@ -267,6 +296,7 @@ def metrics_entry(report: dict) -> dict:
         "kid": json_number(report.get("kid")),
         "kid_se": json_number(report.get("kid_se")),
         "seed_diversity": json_number(report.get("seed_diversity")),
+        "style_from_photo": report.get("style_from_photo"),
         "per_class_iou": report["per_class_iou"],
         "resolution": report["resolution"],
         "seeds": report["seeds"],
