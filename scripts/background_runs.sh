@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The long background jobs of issues 12 (the study) and 13 (the long generator runs), across sessions and
+# machines. One thread each; everything resumes from checkpoints. What lasts is committed: the study's finished
+# runs in docs/ablation/study-96x128/state, the long runs in carried/ (trainer/README.md, "Carrying a run").
+#
+#   scripts/background_runs.sh restore   a fresh machine: put the committed state back into runs/
+#   scripts/background_runs.sh start     start or resume the study runner and every long run (background)
+#   scripts/background_runs.sh status    what runs, and where each stands
+#   scripts/background_runs.sh stop      SIGTERM (each writes a checkpoint), then wait for them to exit
+#   scripts/background_runs.sh carry     score the study, carry it and the long runs into the repository;
+#                                        then commit docs/ablation/study-96x128/state and carried/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+DATA=${SCENEBRUSH_CAMVID:-/work/shared/data/camvid}
+BUDGET=study-96x128
+STUDY_WORK=runs/study
+STUDY_STATE=docs/ablation/$BUDGET/state
+STUDY_COMMIT=95c86c5 # the trainer every study run trains with (its run.json records it)
+
+# Long runs: NAME, the trainer commit it trains with, its arguments (without --out, --events, --resume).
+LONG_RUNS=(
+  "clade-enc-192x256|8e07cb4|--data $DATA --generator spade --modulation clade --discriminator fpse --preset small --z-dim 256 --encoder --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile on --threads 1"
+)
+
+log() { printf '[background_runs] %s\n' "$*" >&2; }
+
+pin() { # pin COMMIT -> folder holding that commit's trainer package
+  local dir=$1 commit=$2
+  if [ ! -d "$dir/trainer/scenebrush_trainer" ]; then
+    mkdir -p "$dir"
+    git archive "$commit" trainer/scenebrush_trainer | tar -x -C "$dir"
+    echo "$commit" >"$dir/COMMIT"
+  fi
+}
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+trainer() { env PYTHONPATH=trainer OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer "$@"; }
+
+case "${1:-}" in
+restore)
+  trainer study carry --budget "$BUDGET" --work "$STUDY_STATE" --to "$STUDY_WORK"
+  for entry in "${LONG_RUNS[@]}"; do
+    IFS='|' read -r name _ _ <<<"$entry"
+    if [ -f "carried/$name/checkpoint.pt" ]; then
+      # refused (and nothing changed) when runs/long/NAME is already as far: this machine kept its run
+      trainer carry "carried/$name" --to "runs/long/$name" || log "$name: kept runs/long/$name as it is"
+    fi
+  done
+  ;;
+start)
+  mkdir -p runs/long "$STUDY_WORK"
+  code=$STUDY_WORK/code/$STUDY_COMMIT
+  pin "$code" "$STUDY_COMMIT"
+  if running "$STUDY_WORK/runner-1.pid"; then
+    log "study runner already running (pid $(cat "$STUDY_WORK/runner-1.pid"))"
+  else
+    setsid nohup env PYTHONPATH="$code/trainer" OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer study train \
+      --budget "$BUDGET" --work "$STUDY_WORK" --data "$DATA" --threads 1 --runner runner-1 \
+      >>"$STUDY_WORK/runner-1.log" 2>&1 </dev/null &
+    echo $! >"$STUDY_WORK/runner-1.pid"
+    log "study runner started (pid $!), log $STUDY_WORK/runner-1.log"
+  fi
+  for entry in "${LONG_RUNS[@]}"; do
+    IFS='|' read -r name commit args <<<"$entry"
+    out=runs/long/$name
+    if running "$out.pid"; then
+      log "$name already running (pid $(cat "$out.pid"))"
+      continue
+    fi
+    pin "runs/long/code/$commit" "$commit"
+    resume=()
+    [ -f "$out/checkpoint.pt" ] && resume=(--resume)
+    # shellcheck disable=SC2086 # the arguments are words
+    setsid nohup env PYTHONPATH="runs/long/code/$commit/trainer" OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer train \
+      $args --out "$out" --events "$out.events.jsonl" "${resume[@]}" >>"$out.log" 2>&1 </dev/null &
+    echo $! >"$out.pid"
+    log "$name started (pid $!, ${resume[*]:-new run}), log $out.log"
+  done
+  ;;
+status)
+  if running "$STUDY_WORK/runner-1.pid"; then log "study runner: running"; else log "study runner: stopped"; fi
+  trainer study plan --budget "$BUDGET" --work "$STUDY_WORK" | grep -v "not started" || true
+  for entry in "${LONG_RUNS[@]}"; do
+    IFS='|' read -r name _ _ <<<"$entry"
+    state=stopped
+    running "runs/long/$name.pid" && state=running
+    log "$name: $state; $(grep -h ' INFO step ' "runs/long/$name.log" 2>/dev/null | tail -1 | cut -c1-60)"
+  done
+  ;;
+stop)
+  pids=()
+  for f in "$STUDY_WORK"/runner-*.pid runs/long/*.pid; do
+    if running "$f"; then
+      pids+=("$(cat "$f")")
+      kill -TERM "$(cat "$f")"
+    fi
+  done
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do sleep 2; done
+  done
+  log "stopped ${#pids[@]} process(es)"
+  ;;
+carry)
+  trainer study score --budget "$BUDGET" --work "$STUDY_WORK" --threads 2
+  trainer study carry --budget "$BUDGET" --work "$STUDY_WORK" --to "$STUDY_STATE"
+  for entry in "${LONG_RUNS[@]}"; do
+    IFS='|' read -r name _ _ <<<"$entry"
+    if [ -f "runs/long/$name/checkpoint.pt" ]; then
+      trainer carry "runs/long/$name" --to "carried/$name" || log "$name: nothing newer to carry"
+    fi
+  done
+  log "now commit: git add $STUDY_STATE carried && git commit"
+  ;;
+*)
+  sed -n 2,12p "$0"
+  exit 2
+  ;;
+esac
