@@ -41,7 +41,11 @@ trainer() { env PYTHONPATH=trainer OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer
 
 case "${1:-}" in
 restore)
-  trainer study carry --budget "$BUDGET" --work "$STUDY_STATE" --to "$STUDY_WORK"
+  if [ -d "$STUDY_STATE" ]; then
+    trainer study carry --budget "$BUDGET" --work "$STUDY_STATE" --to "$STUDY_WORK"
+  else
+    log "no study state committed yet ($STUDY_STATE)"
+  fi
   for entry in "${LONG_RUNS[@]}"; do
     IFS='|' read -r name _ _ <<<"$entry"
     if [ -f "carried/$name/checkpoint.pt" ]; then
