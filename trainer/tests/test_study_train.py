@@ -65,6 +65,7 @@ def test_the_plan_trains_every_cell_of_the_largest_size_seed_by_seed_then_the_sm
     first_wave = runs[:7]  # one run of each of the 4 seed cells and the 3 beyond cells, all at 367, seed 0
     assert {r.seed for r in first_wave} == {0} and {r.cell.size for r in first_wave} == {367}
     assert {r.cell.group for r in first_wave} == {"seed", "beyond"} and len({r.cell for r in first_wave}) == 7
+    assert [r.cell.generator for r in first_wave] == ["spade"] * 5 + ["ccfpse"] * 2  # the cheaper runs first
     assert [r.seed for r in runs[:21]] == [0] * 7 + [1] * 7 + [2] * 7
     assert [r.cell.size for r in runs[21:33]] == [100] * 12 and [r.cell.size for r in runs[33:]] == [200] * 12
     assert budget.snapshot_steps() == [500, 1000, 1500, 2000, 2500]

@@ -113,12 +113,16 @@ def cells(budget: StudyBudget) -> list[Cell]:
 def ordered_runs(budget: StudyBudget, only: tuple[str, ...] = ()) -> list[Run]:
     """The order that makes partial results mean something early: the largest size first, the seed's cells and
     the beyond group together, seed by seed (so the first wave, one run of every cell at that size, already
-    compares every discriminator and the recipe choice), then the smallest size, then the rest in increasing
-    order. `only`: cell names to keep (an unknown name is an error that lists the cells)."""
+    compares every discriminator and the recipe choice; SPADE's before CC-FPSE's), then the smallest size, then
+    the rest in increasing order. `only`: cell names to keep (an unknown name is an error that lists the cells)."""
     wanted = {find_cell(budget, name).name for name in only}
     largest = max(budget.sizes)
     size_order = [largest, *sorted(s for s in budget.sizes if s != largest)]
-    groups = [[c for c in cells(budget) if c.size == s] for s in size_order]  # beyond cells are at the largest
+    # beyond cells are at the largest size; within a size SPADE's cells go first: its runs take about a third of
+    # CC-FPSE's CPU time, so every discriminator's first answer comes sooner
+    groups = [
+        sorted((c for c in cells(budget) if c.size == s), key=lambda c: c.generator != "spade") for s in size_order
+    ]
     runs = [Run(cell, seed) for group in groups for seed in budget.seeds for cell in group]
     return [r for r in runs if not wanted or r.cell.name in wanted]
 
