@@ -17,7 +17,7 @@ DATA=${SCENEBRUSH_CAMVID:-/work/shared/data/camvid}
 BUDGET=study-96x128
 STUDY_WORK=runs/study
 STUDY_STATE=docs/ablation/$BUDGET/state
-STUDY_COMMIT=95c86c5 # the trainer every study run trains with (its run.json records it)
+STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json records it)
 
 # Long runs: NAME, the trainer commit it trains with, its arguments (without --out, --events, --resume).
 LONG_RUNS=(
