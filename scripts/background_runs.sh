@@ -112,8 +112,25 @@ carry)
   trainer study carry --budget "$BUDGET" --work "$STUDY_WORK" --to "$STUDY_STATE"
   for entry in "${LONG_RUNS[@]}"; do
     IFS='|' read -r name _ _ <<<"$entry"
-    if [ -f "runs/long/$name/checkpoint.pt" ]; then
-      trainer carry "runs/long/$name" --to "carried/$name" || log "$name: nothing newer to carry"
+    [ -f "runs/long/$name/checkpoint.pt" ] || continue
+    if trainer carry "runs/long/$name" --to "carried/$name"; then
+      # where the run stands, by the evaluation protocol (val 101 x z seeds 0, 1): one line per carry
+      probe=runs/long/probe/$name-$(date +%Y%m%dT%H%M%S)
+      trainer export --checkpoint "runs/long/$name" --out "$probe" >/dev/null
+      trainer evaluate --package "$probe" --data "$DATA" --seeds 0 1 --threads 2 --no-write \
+        --report "$probe/evaluation-val.json" >/dev/null
+      "$PY" - "$probe" "carried/$name/progress.jsonl" <<'EOF_PY'
+import json, sys, time
+probe, out = sys.argv[1:]
+meta, r = (json.load(open(f"{probe}/{f}")) for f in ("model.json", "evaluation-val.json"))
+keys = ("miou", "pixel_accuracy", "fid", "kid", "kid_se", "seed_diversity", "style_from_photo")
+line = {"step": meta["training"]["steps"], "epochs": meta["training"]["epochs"], "date": time.strftime("%Y-%m-%d"), **{k: r.get(k) for k in keys},
+        "images": r["generated"], "segmenter": r["segmenter"]["id"], "real_miou": r["segmenter"]["real_miou"]}
+open(out, "a").write(json.dumps(line) + "\n")
+print(json.dumps(line))
+EOF_PY
+    else
+      log "$name: nothing newer to carry"
     fi
   done
   log "now commit: git add $STUDY_STATE carried && git commit"
