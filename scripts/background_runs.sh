@@ -123,7 +123,7 @@ carry)
 import json, sys, time
 probe, out = sys.argv[1:]
 meta, r = (json.load(open(f"{probe}/{f}")) for f in ("model.json", "evaluation-val.json"))
-keys = ("miou", "pixel_accuracy", "fid", "kid", "kid_se", "seed_diversity", "style_from_photo")
+keys = ("miou", "pixel_accuracy", "fid", "kid", "kid_se", "seed_diversity", "artefacts", "style_from_photo")
 line = {"step": meta["training"]["steps"], "epochs": meta["training"]["epochs"], "date": time.strftime("%Y-%m-%d"), **{k: r.get(k) for k in keys},
         "images": r["generated"], "segmenter": r["segmenter"]["id"], "real_miou": r["segmenter"]["real_miou"]}
 open(out, "a").write(json.dumps(line) + "\n")

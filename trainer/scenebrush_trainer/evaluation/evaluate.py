@@ -24,6 +24,7 @@ from ..data.check import check_dataset
 from ..data.dataset import PairedDataset, to_model_range
 from ..data.presets import DatasetSpec
 from ..export.package import write_json_atomic
+from .artefacts import ArtefactMeter
 from .fid import InceptionFeatures, frechet_distance, statistics
 from .kid import kid
 from .metrics import ConfusionMeter, scored_names
@@ -211,6 +212,7 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
     names = scored_names(spec.classes.names, dontcare)
 
     real_meter, fake_meter = ConfusionMeter(num, dontcare), ConfusionMeter(num, dontcare)
+    real_art, fake_art = ArtefactMeter(num), ArtefactMeter(num)
     fakes, kept = [], {}
     spread, spread_n = 0.0, 0  # how far other seeds move each pixel from the first seed's image
     for i in range(0, len(data), opts.batch_size):
@@ -218,13 +220,16 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         photos, labels = data.batch(idx)
         seg_labels = truth.batch(idx)[1].numpy()
         # real photos at the generator's size, upscaled as the generated images are: the same path for both
-        real_meter.add(seg_labels, segment(seg, to_size(to_model_range(photos).numpy(), seg.size)))
+        real = to_model_range(photos).numpy()
+        real_meter.add(seg_labels, segment(seg, to_size(real, seg.size)))
+        real_art.add(real, labels.numpy())
         first, seed_fakes = None, []
         for seed in opts.seeds:
             fake = synthesize(gen, labels, seed, i)
             fake_meter.add(seg_labels, segment(seg, to_size(fake, seg.size)))
             fakes.append(fake)
             seed_fakes.append(fake)
+            fake_art.add(fake, labels.numpy())
             if first is None:
                 first = fake
             else:
@@ -233,7 +238,6 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
             if seed == opts.seeds[0]:
                 kept.update({int(j): fake[k] for k, j in enumerate(idx) if int(j) in opts.keep})
         if style:
-            real = to_model_range(photos).numpy()
             style.add(real, synthesize_in_style(gen, encoder, labels, real), seed_fakes)
     fid = kid_value = kid_se = None
     if opts.fid:
@@ -261,6 +265,7 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         "kid_se": kid_se,
         "seed_diversity": spread / spread_n if spread_n else None,
         "style_from_photo": style.to_json() if style else None,
+        "artefacts": fake_art.compare(real_art, list(spec.classes.names), dontcare),
         "segmenter": {
             "package": str(seg.path),
             "id": seg.meta.get("id"),
@@ -297,6 +302,7 @@ def metrics_entry(report: dict) -> dict:
         "kid_se": json_number(report.get("kid_se")),
         "seed_diversity": json_number(report.get("seed_diversity")),
         "style_from_photo": report.get("style_from_photo"),
+        "artefacts": report.get("artefacts"),
         "per_class_iou": report["per_class_iou"],
         "resolution": report["resolution"],
         "seeds": report["seeds"],
