@@ -65,6 +65,7 @@ def test_every_snapshot_is_scored_once_and_the_last_also_for_the_table(study):
     assert curve["images"] == 3 and curve["seeds"] == [0] and curve["kid"] is not None and curve["fid"] is not None
     assert final["images"] == 4 and final["generated"] == 8 and final["seed_diversity"] is not None
     assert curve["resolution"] == [64, 64] and curve["segmenter_resolution"] == [128, 128]
+    assert curve["artefacts"]["stripes"] > 0 and set(final["artefacts"]["detail"]) == set(curve["per_class_iou"])
     assert scores[4]["sample_layouts"] == [0, 2, 3] or len(scores[4]["sample_layouts"]) <= 4
     assert samples_path(out, 4).stat().st_size > 0
     before = score_path(out, 2).read_bytes()

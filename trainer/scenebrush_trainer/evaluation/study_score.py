@@ -78,7 +78,7 @@ def samples_path(out: Path, step: int) -> Path:
 
 
 SCORE_KEYS = ("miou", "pixel_accuracy", "kid", "kid_se", "fid", "seed_diversity", "per_class_iou", "seeds",
-              "generated", "resolution", "segmenter_resolution", "upscale")  # fmt: skip
+              "generated", "resolution", "segmenter_resolution", "upscale", "artefacts")  # fmt: skip
 
 
 def summary(report: dict) -> dict:
