@@ -19,7 +19,7 @@ BUDGET = replace(BUDGETS["smoke"], height=64, width=64, sizes=(2,), seeds=(0, 1,
                  combos=(("spade", "fp"), ("ccfpse", "fp")), curve_images=3)  # fmt: skip
 
 
-def fake_run(work, run, miou: float, finished: bool = True) -> None:
+def fake_run(work, run, miou: float, finished: bool = True, stripes: float = 1.0) -> None:
     """What a trained and scored run leaves: run.json, one score per snapshot, sample strips."""
     out = run_dir(work, run)
     out.mkdir(parents=True)
@@ -29,7 +29,7 @@ def fake_run(work, run, miou: float, finished: bool = True) -> None:
         curve = {"miou": miou * step / BUDGET.steps, "kid": 0.1 / step, "fid": 100.0, "real_miou": 0.5}
         entry = {"step": step, "curve": curve}
         if step == BUDGET.steps:
-            entry["final"] = {**curve, "miou": miou}
+            entry["final"] = {**curve, "miou": miou, "artefacts": {"stripes": stripes, "detail": {}}}
         score_path(out, step).parent.mkdir(exist_ok=True)
         score_path(out, step).write_text(json.dumps(entry))
         Image.fromarray(np.full((64, 64 * 3, 3), 90, np.uint8)).save(samples_path(out, step))
@@ -38,8 +38,8 @@ def fake_run(work, run, miou: float, finished: bool = True) -> None:
 def test_a_partial_study_reports_what_exists_and_names_the_missing_runs(tmp_path):
     val = dataset_spec("camvid", str(tiny_camvid(tmp_path / "camvid", 1, 4, 64, 64, real=False)), "val")
     runs = ordered_runs(BUDGET)  # spade s0, ccfpse s0, spade s1, ccfpse s1, spade s2, ccfpse s2
-    for run, miou in zip(runs[:4], (0.30, 0.10, 0.31, 0.11)):
-        fake_run(tmp_path / "work", run, miou)
+    for run, miou, stripes in zip(runs[:4], (0.30, 0.10, 0.31, 0.11), (1.2, 0.9, 1.4, 1.1)):
+        fake_run(tmp_path / "work", run, miou, stripes=stripes)
     fake_run(tmp_path / "work", runs[4], 0.5, finished=False)  # training: snapshots, no last step yet
     md = tmp_path / "ablation.md"
     md.write_text("# Ablation\n\nolder text\n")
@@ -50,7 +50,7 @@ def test_a_partial_study_reports_what_exists_and_names_the_missing_runs(tmp_path
     assert f"`{runs[4].name}`: training" in readme and f"`{runs[5].name}`: not started" in readme
     row = next(line for line in readme.splitlines() if line.startswith("| SPADE + FP |"))
     # the unfinished run's scores are not in the table: the mean over seeds 0 and 1 only
-    assert "| 2/3 |" in row and "0.305 ± 0.007 (2)" in row
+    assert "| 2/3 |" in row and "0.305 ± 0.007 (2)" in row and "| 1.30 ± 0.14 (2) |" in row  # stripes
     assert "SPADE + FP minus CC-FPSE + FP = +0.200 (**exceeds the seed spread**" in readme
     for name in ("curves-miou.png", "curves-kid.png", "samples.png"):
         assert (tmp_path / "report" / name).stat().st_size > 0

@@ -105,6 +105,7 @@ def cell_stats(budget: StudyBudget, rows: list[dict]) -> list[dict]:
             "cell": cell, "runs": runs, "planned": len(runs), "finished": sum(r["status"] == "finished" for r in runs),
             "miou": stat(f["miou"] for f in finals), "kid": stat(f["kid"] for f in finals),
             "fid": stat(f["fid"] for f in finals),
+            "stripes": stat(f["artefacts"]["stripes"] for f in finals if (f.get("artefacts") or {}).get("stripes")),
             "miou_late": stat(v for r in runs if (v := late_mean(budget, r, "miou")) is not None),
             "kid_late": stat(v for r in runs if (v := late_mean(budget, r, "kid")) is not None),
             "cpu_hours": stat((r["cpu_seconds"] or 0) / 3600 for r in runs
@@ -145,8 +146,8 @@ def table_lines(stats: list[dict], budget: StudyBudget) -> list[str]:
     window = f"steps {late[0]}-{late[-1]}" if late else "late"
     lines = [
         f"| cell | group | train images | runs done | mIoU (last step) | KID x 1000 | FID | mIoU, mean of {window} "
-        f"| KID x 1000, mean of {window} | mIoU at step {first} | CPU-h per run |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| KID x 1000, mean of {window} | mIoU at step {first} | stripes (photos: 1) | CPU-h per run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in stats:
         c = s["cell"]
@@ -154,7 +155,7 @@ def table_lines(stats: list[dict], budget: StudyBudget) -> list[str]:
             f"| {cell_label(c)} | {c.group} | {c.size} | {s['finished']}/{s['planned']} | {fmt_stat(s['miou'])} | "
             f"{fmt_stat(s['kid'], 1, 1000)} | {fmt_stat(s['fid'], 0)} | {fmt_stat(s['miou_late'])} | "
             f"{fmt_stat(s['kid_late'], 1, 1000)} | {fmt_stat(s['curve'][first]['miou'])} | "
-            f"{fmt_hours(s['cpu_hours'])} |"
+            f"{fmt_stat(s['stripes'], 2)} | {fmt_hours(s['cpu_hours'])} |"
         )
     return lines
 
