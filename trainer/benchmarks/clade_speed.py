@@ -3,8 +3,8 @@ run so that both see the same machine load: parameters and GMAC, ONNX Runtime la
 per thread count, the two models interleaved run by run) and PyTorch eager training images/s (the two interleaved step
 by step).
 
-Random weights (speed does not depend on them; CLADE's gamma/beta are drawn too, as a trained model's would differ
-from the all-zero start). The packages are written to OUT/packages as a trained batch-1 run exports them (per-image
+Random weights (speed does not depend on them; CLADE's gamma/beta are drawn too, as a trained model's differ
+from their start). The packages are written to OUT/packages as a trained batch-1 run exports them (per-image
 statistics), so the app's benchmark can time them as well:
 
     env PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/clade_speed.py --out runs/clade-scratch

@@ -74,13 +74,18 @@ def test_clade_parameter_and_mac_counts_match_the_architecture():
     assert count_macs(CLADENorm(4, C), torch.zeros(1, 4, 5, 5), torch.zeros(1, C, 5, 5)) == 2 * 4 * 25 * C
 
 
-def test_clade_starts_as_the_identity_modulation():
-    g = build_generator(tiny(modulation="clade"), C)  # init_weights must leave gamma and beta at zero
-    assert all(not m.gamma.any() and not m.beta.any() for m in clade_norms(g))
+def test_clade_starts_with_the_papers_random_scale_per_class_and_no_shift():
+    g = build_generator(tiny(modulation="clade"), C)  # init_weights must leave gamma and beta as CLADENorm set them
+    for m in clade_norms(g):
+        scale = 1 + m.gamma
+        assert scale.min() >= 0 and scale.max() <= 1 and scale.std() > 0.2 and not m.beta.any()  # U[0, 1]
     layer = CLADENorm(5, C)
     x = torch.randn(2, 5, 8, 12)
-    cond = OneHot(C)(torch.randint(0, C + 2, (2, 8, 12)))  # ids C, C+1: outside the classes
-    assert torch.equal(layer(x, cond), layer.norm(x))
+    outside = OneHot(C)(torch.randint(C, C + 2, (2, 8, 12)))  # ids C, C+1: outside the classes, no modulation
+    assert torch.equal(layer(x, outside), layer.norm(x))
+    inside = OneHot(C)(torch.zeros(2, 8, 12, dtype=torch.long))  # class 0 everywhere: its scale per channel
+    want = layer.norm(x) * (1 + layer.gamma[:, 0].view(1, 5, 1, 1))
+    assert torch.allclose(layer(x, inside), want, atol=1e-6)
 
 
 def test_clade_looks_up_gamma_and_beta_per_class():
