@@ -20,10 +20,10 @@ STUDY_STATE=docs/ablation/$BUDGET/state
 STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json records it)
 
 # Long runs: NAME, the trainer commit it trains with, its arguments (without --out, --events, --resume).
-# clade-enc-192x256 trained with 8e07cb4 up to step ~5000 (session 6); 9ce916c trains identically (the training
-# code between them differs only by resuming a carried checkpoint, which 8e07cb4 cannot).
+# clade2-enc-192x256 replaced clade-enc-192x256 (session 6, stopped at step 4530, not carried): that one started
+# CLADE from the identity and barely used its labels (trainer/README.md, "Why the random start").
 LONG_RUNS=(
-  "clade-enc-192x256|9ce916c|--data $DATA --generator spade --modulation clade --discriminator fpse --preset small --z-dim 256 --encoder --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile on --threads 1"
+  "clade2-enc-192x256|4fbd7c4|--data $DATA --generator spade --modulation clade --discriminator fpse --preset small --z-dim 256 --encoder --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile on --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
