@@ -4,7 +4,8 @@
 # runs in docs/ablation/study-96x128/state, the long runs in carried/ (trainer/README.md, "Carrying a run").
 #
 #   scripts/background_runs.sh restore   a fresh machine: put the committed state back into runs/
-#   scripts/background_runs.sh start     start or resume the study runner and every long run (background)
+#   scripts/background_runs.sh start     start or resume the study runner and every long run (background);
+#                                        COMPILE=off skips torch.compile's 10-17 minutes when little time is left
 #   scripts/background_runs.sh status    what runs, and where each stands
 #   scripts/background_runs.sh stop      SIGTERM (each writes a checkpoint), then wait for them to exit
 #   scripts/background_runs.sh carry     score the study, carry it and the long runs into the repository;
@@ -39,6 +40,14 @@ pin() { # pin COMMIT -> folder holding that commit's trainer package
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+detach() { # PIDFILE LOG COMMAND...: run in its own session; the PID written is the command's own (after exec)
+  local pidfile=$1 logfile=$2
+  shift 2
+  rm -f "$pidfile"
+  setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
+  while [ ! -s "$pidfile" ]; do sleep 0.1; done
+}
+
 trainer() { env PYTHONPATH=trainer OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer "$@"; }
 
 case "${1:-}" in
@@ -63,11 +72,10 @@ start)
   if running "$STUDY_WORK/runner-1.pid"; then
     log "study runner already running (pid $(cat "$STUDY_WORK/runner-1.pid"))"
   else
-    setsid nohup env PYTHONPATH="$code/trainer" OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer study train \
-      --budget "$BUDGET" --work "$STUDY_WORK" --data "$DATA" --threads 1 --runner runner-1 \
-      >>"$STUDY_WORK/runner-1.log" 2>&1 </dev/null &
-    echo $! >"$STUDY_WORK/runner-1.pid"
-    log "study runner started (pid $!), log $STUDY_WORK/runner-1.log"
+    detach "$STUDY_WORK/runner-1.pid" "$STUDY_WORK/runner-1.log" env PYTHONPATH="$code/trainer" OMP_NUM_THREADS=1 \
+      "$PY" -m scenebrush_trainer study train --budget "$BUDGET" --work "$STUDY_WORK" --data "$DATA" --threads 1 \
+      --runner runner-1
+    log "study runner started (pid $(cat "$STUDY_WORK/runner-1.pid")), log $STUDY_WORK/runner-1.log"
   fi
   for entry in "${LONG_RUNS[@]}"; do
     IFS='|' read -r name commit args <<<"$entry"
@@ -80,10 +88,10 @@ start)
     resume=()
     [ -f "$out/checkpoint.pt" ] && resume=(--resume)
     # shellcheck disable=SC2086 # the arguments are words
-    setsid nohup env PYTHONPATH="runs/long/code/$commit/trainer" OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer train \
-      $args --out "$out" --events "$out.events.jsonl" "${resume[@]}" >>"$out.log" 2>&1 </dev/null &
-    echo $! >"$out.pid"
-    log "$name started (pid $!, ${resume[*]:-new run}), log $out.log"
+    detach "$out.pid" "$out.log" env PYTHONPATH="runs/long/code/$commit/trainer" OMP_NUM_THREADS=1 "$PY" \
+      -m scenebrush_trainer train $args ${COMPILE:+--compile "$COMPILE"} --out "$out" --events "$out.events.jsonl" \
+      "${resume[@]}"
+    log "$name started (pid $(cat "$out.pid"), ${resume[*]:-new run}), log $out.log"
   done
   ;;
 status)
@@ -138,7 +146,7 @@ EOF_PY
   log "now commit: git add $STUDY_STATE carried && git commit"
   ;;
 *)
-  sed -n 2,12p "$0"
+  sed -n 2,13p "$0"
   exit 2
   ;;
 esac
