@@ -24,8 +24,8 @@ def scene(seed: int = 0):
 
 def measure(generated, real, labels):
     fake_meter, real_meter = ArtefactMeter(3), ArtefactMeter(3)
-    fake_meter.add(generated, labels)
-    real_meter.add(real, labels)
+    fake_meter.add(generated, interior(labels))
+    real_meter.add(real, interior(labels))
     return fake_meter.compare(real_meter, NAMES, dontcare=2)
 
 

@@ -42,12 +42,13 @@ class ArtefactMeter:
     def __post_init__(self):
         self.lap, self.count = np.zeros(self.num_classes), np.zeros(self.num_classes)
 
-    def add(self, images: np.ndarray, labels: np.ndarray) -> None:
+    def add(self, images: np.ndarray, interior_ids: np.ndarray) -> None:
+        """`interior_ids`: `interior(labels)` of the images' layouts (computed once for all images of a layout)."""
         y = luminance(images)
         self.dx += float((y[..., :, 1:] - y[..., :, :-1]).abs().mean()) * len(y)  # weighted by images
         self.dy += float((y[..., 1:, :] - y[..., :-1, :]).abs().mean()) * len(y)
         lap = F.conv2d(y, LAPLACIAN, padding=1).abs()[:, 0].numpy().ravel()
-        ids = interior(labels).ravel()
+        ids = interior_ids.ravel()
         keep = (ids >= 0) & (ids < self.num_classes)
         self.lap += np.bincount(ids[keep], lap[keep], self.num_classes)
         self.count += np.bincount(ids[keep], minlength=self.num_classes)

@@ -24,7 +24,7 @@ from ..data.check import check_dataset
 from ..data.dataset import PairedDataset, to_model_range
 from ..data.presets import DatasetSpec
 from ..export.package import write_json_atomic
-from .artefacts import ArtefactMeter
+from .artefacts import ArtefactMeter, interior
 from .fid import InceptionFeatures, frechet_distance, statistics
 from .kid import kid
 from .metrics import ConfusionMeter, scored_names
@@ -222,14 +222,15 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         # real photos at the generator's size, upscaled as the generated images are: the same path for both
         real = to_model_range(photos).numpy()
         real_meter.add(seg_labels, segment(seg, to_size(real, seg.size)))
-        real_art.add(real, labels.numpy())
+        inside = interior(labels.numpy())
+        real_art.add(real, inside)
         first, seed_fakes = None, []
         for seed in opts.seeds:
             fake = synthesize(gen, labels, seed, i)
             fake_meter.add(seg_labels, segment(seg, to_size(fake, seg.size)))
             fakes.append(fake)
             seed_fakes.append(fake)
-            fake_art.add(fake, labels.numpy())
+            fake_art.add(fake, inside)
             if first is None:
                 first = fake
             else:

@@ -12,7 +12,6 @@ from ..training import checkpoint
 def write_finetune_checkpoint(ckpt_path: Path, package: Path) -> Path:
     ckpt = checkpoint.load(ckpt_path)
     data = ckpt["data"]
-    generator = ckpt["ema"] or ckpt["G"]  # fine-tuning starts from the weights the package was exported with
     state = {
         "weights_only": True,
         "step": ckpt["step"],
@@ -27,10 +26,8 @@ def write_finetune_checkpoint(ckpt_path: Path, package: Path) -> Path:
             "photos": "",
             "labels": "",
         },  # fmt: skip
-        "G": checkpoint.half(generator),
-        "D": checkpoint.half(ckpt["D"]),
-        "E": checkpoint.half(ckpt.get("E")),
-        "ema": None,
+        # fine-tuning starts from the weights the package was exported with (the EMA's)
+        **checkpoint.travelling_weights(ckpt),
     }
     path = Path(package) / checkpoint.NAME
     checkpoint.save(path, state)

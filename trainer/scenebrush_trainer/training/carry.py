@@ -23,15 +23,10 @@ class CarryError(RuntimeError):
 
 
 def carried_state(ckpt: dict) -> dict:
-    keep = ("step", "world", "model_config", "train_config", "data")
-    return {
-        **{k: ckpt[k] for k in keep},
-        CARRIED: True,
-        "G": checkpoint.half(ckpt.get("ema") or ckpt["G"]),
-        "D": checkpoint.half(ckpt["D"]),
-        "E": checkpoint.half(ckpt.get("E")),
-        "ema": None,  # the resumed run's EMA starts from G, which is the EMA
-    }
+    keep = ("step", "model_config", "train_config", "data")
+    # the resumed run's EMA starts from G, which is the EMA
+    return {**{k: ckpt[k] for k in keep}, "world": ckpt.get("world", 1), CARRIED: True,
+            **checkpoint.travelling_weights(ckpt)}  # fmt: skip
 
 
 def carry_run(source: Path, dest: Path) -> dict:

@@ -32,10 +32,21 @@ def set_rng_state(state: dict) -> None:
 
 
 def half(state: dict | None) -> dict | None:
-    """Float tensors as float16 (half the bytes), for weights that travel: packages and carried runs."""
+    """Float tensors as float16 (half the bytes)."""
     if state is None:
         return None
     return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def travelling_weights(ckpt: dict) -> dict:
+    """The weights that leave a run (a package's fine-tuning checkpoint, a carried run): G taken from the EMA
+    when the run kept one (the weights an export ships), D and the style encoder, all in float16; no EMA."""
+    return {
+        "G": half(ckpt.get("ema") or ckpt["G"]),
+        "D": half(ckpt["D"]),
+        "E": half(ckpt.get("E")),
+        "ema": None,
+    }
 
 
 def save(path: Path, state: dict) -> None:
