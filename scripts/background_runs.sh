@@ -5,7 +5,9 @@
 #
 #   scripts/background_runs.sh restore   a fresh machine: put the committed state back into runs/
 #   scripts/background_runs.sh start     start or resume the study runner and every long run (background);
-#                                        COMPILE=off skips torch.compile's 10-17 minutes when little time is left
+#                                        COMPILE=off skips torch.compile's 10-17 minutes when little time is left;
+#                                        CELLS="spade-fp-367 ..." limits the study runner to those cells (say, runs
+#                                        short enough to finish before the session ends: CC-FPSE's take twice SPADE's)
 #   scripts/background_runs.sh status    what runs, and where each stands
 #   scripts/background_runs.sh stop      SIGTERM (each writes a checkpoint), then wait for them to exit
 #   scripts/background_runs.sh carry     score the study, carry it and the long runs into the repository;
@@ -74,7 +76,7 @@ start)
   else
     detach "$STUDY_WORK/runner-1.pid" "$STUDY_WORK/runner-1.log" env PYTHONPATH="$code/trainer" OMP_NUM_THREADS=1 \
       "$PY" -m scenebrush_trainer study train --budget "$BUDGET" --work "$STUDY_WORK" --data "$DATA" --threads 1 \
-      --runner runner-1
+      --runner runner-1 ${CELLS:+--cells $CELLS}
     log "study runner started (pid $(cat "$STUDY_WORK/runner-1.pid")), log $STUDY_WORK/runner-1.log"
   fi
   for entry in "${LONG_RUNS[@]}"; do
