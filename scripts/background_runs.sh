@@ -127,7 +127,7 @@ carry)
     [ -f "runs/long/$name/checkpoint.pt" ] || continue
     if trainer carry "runs/long/$name" --to "carried/$name"; then
       # where the run stands, by the evaluation protocol (val 101 x z seeds 0, 1): one line per carry
-      probe=runs/long/probe/$name-$(date +%Y%m%dT%H%M%S)
+      probe=runs/long/probe/$name-$(date +%Y%m%d-%H%M%S) # package ids are lowercase
       trainer export --checkpoint "runs/long/$name" --out "$probe" >/dev/null
       trainer evaluate --package "$probe" --data "$DATA" --seeds 0 1 --threads 2 --no-write \
         --report "$probe/evaluation-val.json" >/dev/null
