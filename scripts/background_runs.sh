@@ -7,11 +7,13 @@
 #   scripts/background_runs.sh start     start or resume the study runner and every long run (background);
 #                                        COMPILE=off skips torch.compile's 10-17 minutes when little time is left;
 #                                        CELLS="spade-fp-367 ..." limits the study runner to those cells (say, runs
-#                                        short enough to finish before the session ends: CC-FPSE's take twice SPADE's)
+#                                        short enough to finish before the session ends: CC-FPSE trains at about half SPADE's speed)
 #   scripts/background_runs.sh status    what runs, and where each stands
 #   scripts/background_runs.sh stop      SIGTERM (each writes a checkpoint), then wait for them to exit
 #   scripts/background_runs.sh carry     score the study, carry it and the long runs into the repository;
 #                                        then commit docs/ablation/study-96x128/state and carried/
+#   scripts/background_runs.sh score NAME   the protocol score line `carry` appends to carried/NAME/progress.jsonl,
+#                                        alone (when that step failed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +53,25 @@ detach() { # PIDFILE LOG COMMAND...: run in its own session; the PID written is 
 }
 
 trainer() { env PYTHONPATH=trainer OMP_NUM_THREADS=1 "$PY" -m scenebrush_trainer "$@"; }
+
+score_long() { # NAME: where runs/long/NAME stands by the evaluation protocol (val 101 x z seeds 0, 1), one line
+  # appended to carried/NAME/progress.jsonl; run by `carry`, and by `score NAME` when that step failed
+  local name=$1 probe
+  probe=runs/long/probe/$name-$(date +%Y%m%d-%H%M%S) # package ids are lowercase
+  trainer export --checkpoint "runs/long/$name" --out "$probe" >/dev/null
+  trainer evaluate --package "$probe" --data "$DATA" --seeds 0 1 --threads 2 --no-write \
+    --report "$probe/evaluation-val.json" >/dev/null
+  "$PY" - "$probe" "carried/$name/progress.jsonl" <<'EOF_PY'
+import json, sys, time
+probe, out = sys.argv[1:]
+meta, r = (json.load(open(f"{probe}/{f}")) for f in ("model.json", "evaluation-val.json"))
+keys = ("miou", "pixel_accuracy", "fid", "kid", "kid_se", "seed_diversity", "artefacts", "style_from_photo")
+line = {"step": meta["training"]["steps"], "epochs": meta["training"]["epochs"], "date": time.strftime("%Y-%m-%d"), **{k: r.get(k) for k in keys},
+        "images": r["generated"], "segmenter": r["segmenter"]["id"], "real_miou": r["segmenter"]["real_miou"]}
+open(out, "a").write(json.dumps(line) + "\n")
+print(json.dumps(line))
+EOF_PY
+}
 
 case "${1:-}" in
 restore)
@@ -126,29 +147,22 @@ carry)
     IFS='|' read -r name _ _ <<<"$entry"
     [ -f "runs/long/$name/checkpoint.pt" ] || continue
     if trainer carry "runs/long/$name" --to "carried/$name"; then
-      # where the run stands, by the evaluation protocol (val 101 x z seeds 0, 1): one line per carry
-      probe=runs/long/probe/$name-$(date +%Y%m%d-%H%M%S) # package ids are lowercase
-      trainer export --checkpoint "runs/long/$name" --out "$probe" >/dev/null
-      trainer evaluate --package "$probe" --data "$DATA" --seeds 0 1 --threads 2 --no-write \
-        --report "$probe/evaluation-val.json" >/dev/null
-      "$PY" - "$probe" "carried/$name/progress.jsonl" <<'EOF_PY'
-import json, sys, time
-probe, out = sys.argv[1:]
-meta, r = (json.load(open(f"{probe}/{f}")) for f in ("model.json", "evaluation-val.json"))
-keys = ("miou", "pixel_accuracy", "fid", "kid", "kid_se", "seed_diversity", "artefacts", "style_from_photo")
-line = {"step": meta["training"]["steps"], "epochs": meta["training"]["epochs"], "date": time.strftime("%Y-%m-%d"), **{k: r.get(k) for k in keys},
-        "images": r["generated"], "segmenter": r["segmenter"]["id"], "real_miou": r["segmenter"]["real_miou"]}
-open(out, "a").write(json.dumps(line) + "\n")
-print(json.dumps(line))
-EOF_PY
+      score_long "$name"
     else
       log "$name: nothing newer to carry"
     fi
   done
   log "now commit: git add $STUDY_STATE carried && git commit"
   ;;
+score)
+  [ $# -ge 2 ] || { log "score: name the long runs to score, e.g. $0 score clade2-enc-192x256"; exit 2; }
+  for name in "${@:2}"; do
+    [ -f "runs/long/$name/checkpoint.pt" ] || { log "score: runs/long/$name/checkpoint.pt not found"; exit 1; }
+    score_long "$name"
+  done
+  ;;
 *)
-  sed -n 2,13p "$0"
+  sed -n 2,16p "$0"
   exit 2
   ;;
 esac
