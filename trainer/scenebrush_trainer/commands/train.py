@@ -36,6 +36,11 @@ def add_arguments(p) -> None:
         g.add_argument(f"--{name}", type=integer(32, hint=" (a multiple of 32, or of 64 with --more)"),
                        help="override the preset")  # fmt: skip
     g.add_argument("--encoder", action="store_true", help="train a VAE style encoder (exported as encoder.onnx)")
+    g.add_argument("--style-norms", action="store_true",
+                   help="spade generator: z also sets a gamma and beta per channel in every norm, so that a style "
+                   "(a seed, or a photo through --encoder) can change light and colour, which batch size 1's "
+                   "per-image normalisation removes otherwise; with --init-from, adds them to the model fine-tuned "
+                   "(starting at zero: the same images at first)")  # fmt: skip
     g.add_argument("--more", action="store_true", help="6 upsamplings instead of 5 (doubles the size)")
     g = p.add_argument_group("training")
     g.add_argument("--train-preset", default="default", choices=sorted(TRAIN_PRESETS),
@@ -87,7 +92,7 @@ def options(args) -> RunOptions:
     model = model_config(
         args.preset, generator=args.generator, modulation=args.modulation, discriminator=args.discriminator,
         ngf=args.ngf, ndf=args.ndf, nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
-        encoder=args.encoder or None, num_up=6 if args.more else None,
+        encoder=args.encoder or None, num_up=6 if args.more else None, style_norms=args.style_norms or None,
     )  # fmt: skip
     train_cfg = train_config(
         args.train_preset, steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,

@@ -4,7 +4,7 @@ from torch import nn
 
 from .ccfpse_generator import CCFPSEGenerator
 from .fp_discriminator import FPDiscriminator
-from .layers import MODULATIONS, init_weights
+from .layers import MODULATIONS, StyleAffine, init_weights
 from .oasis_discriminator import OASISDiscriminator
 from .patchgan import MultiScalePatchGAN
 from .spade_generator import SPADEGenerator
@@ -18,11 +18,14 @@ def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module
     if cfg.generator not in GENERATORS:
         raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
     check_modulation(cfg)
-    kw = {"modulation": cfg.modulation} if cfg.generator == "spade" else {}
+    kw = {"modulation": cfg.modulation, "style_norms": cfg.style_norms} if cfg.generator == "spade" else {}
     net = GENERATORS[cfg.generator](
         num_classes, cfg.height, cfg.width, ngf=cfg.ngf, nhidden=cfg.nhidden, z_dim=cfg.z_dim, num_up=cfg.num_up, **kw
     )
     init_weights(net, init_gain)
+    for m in net.modules():  # back to zero after init_weights' xavier: StyleAffine starts as no change
+        if isinstance(m, StyleAffine):
+            m.reset()
     return net
 
 
@@ -33,6 +36,11 @@ def check_modulation(cfg) -> None:
         raise ValueError(f"unknown modulation {cfg.modulation!r}; choose one of {', '.join(MODULATIONS)}")
     if cfg.modulation != "spade" and cfg.generator != "spade":
         raise ValueError(f"modulation {cfg.modulation!r} applies to the spade generator only, not {cfg.generator!r}")
+    if cfg.style_norms and (cfg.generator != "spade" or cfg.z_dim <= 0):
+        raise ValueError(
+            f"--style-norms applies to the spade generator with z (z_dim > 0), not {cfg.generator!r} with z_dim "
+            f"{cfg.z_dim}"
+        )
 
 
 def build_discriminator(cfg, num_classes: int) -> nn.Module:

@@ -61,21 +61,62 @@ def resize_nearest(x: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(x, size=tuple(size), mode="nearest")
 
 
-class SPADENorm(nn.Module):
-    """Parameter-free batch norm modulated per pixel by gamma/beta predicted from the label map."""
+class StyleAffine(nn.Module):
+    """z [N, z_dim] -> a gamma and a beta per channel [N, C, 1, 1], added to a norm's label modulation
+    (ModelConfig.style_norms).
 
-    def __init__(self, channels: int, cond_channels: int, nhidden: int):
+    Why: trained at batch size 1, every norm divides out each image's own per-channel mean and spread, so the
+    global tone that z gave the first feature map is gone after the first normalised shortcut; z, and a style
+    encoder's photo, could then move only the texture of the 6x8 start (an exported CLADE + encoder model at
+    step 8312: photos scaled x0.5 and x1.5 moved its images' mean by 0.001). A per-channel affine from z after
+    each norm, as AdaIN does in style-based generators, puts light and colour where normalisation cannot remove
+    them. Starts at zero, so a model fine-tuned with it begins exactly as the model it came from."""
+
+    def __init__(self, z_dim: int, channels: int):
+        super().__init__()
+        self.linear = nn.Linear(z_dim, 2 * channels)
+        self.reset()
+
+    def reset(self) -> None:
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        gamma, beta = self.linear(z)[:, :, None, None].chunk(2, dim=1)
+        return gamma, beta
+
+
+def style_affine(z_dim: int, channels: int) -> StyleAffine | None:
+    return StyleAffine(z_dim, channels) if z_dim > 0 else None
+
+
+def with_style(gamma, beta, style: StyleAffine | None, z: torch.Tensor | None):
+    if style is None:
+        return gamma, beta
+    if z is None:
+        raise ValueError("this norm is modulated by z (style_norms) and needs it")
+    dg, db = style(z)
+    return gamma + dg, beta + db
+
+
+class SPADENorm(nn.Module):
+    """Parameter-free batch norm modulated per pixel by gamma/beta predicted from the label map (plus one gamma
+    and beta per channel from z when style_dim > 0: StyleAffine)."""
+
+    def __init__(self, channels: int, cond_channels: int, nhidden: int, style_dim: int = 0):
         super().__init__()
         self.norm = nn.BatchNorm2d(channels, affine=False)
         self.shared = nn.Sequential(nn.Conv2d(cond_channels, nhidden, 3, padding=1), nn.ReLU())
         self.gamma = nn.Conv2d(nhidden, channels, 3, padding=1)
         self.beta = nn.Conv2d(nhidden, channels, 3, padding=1)
+        self.style = style_affine(style_dim, channels)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         if cond.shape[2:] != x.shape[2:]:
             cond = resize_nearest(cond, x.shape[2:])
         h = self.shared(cond)
-        return self.norm(x) * (1 + self.gamma(h)) + self.beta(h)
+        gamma, beta = with_style(self.gamma(h), self.beta(h), self.style, z)
+        return self.norm(x) * (1 + gamma) + beta
 
 
 class CLADENorm(nn.Module):
@@ -95,24 +136,26 @@ class CLADENorm(nn.Module):
     reads them back). The paper's optional intra-class positional encoding (CLADE-ICPE) is not implemented.
     """
 
-    def __init__(self, channels: int, num_classes: int):
+    def __init__(self, channels: int, num_classes: int, style_dim: int = 0):
         super().__init__()
         self.norm = nn.BatchNorm2d(channels, affine=False)
         self.gamma = nn.Parameter(torch.rand(channels, num_classes, 1, 1) - 1)  # 1 + gamma ~ U[0, 1]
         self.beta = nn.Parameter(torch.zeros(channels, num_classes, 1, 1))
+        self.style = style_affine(style_dim, channels)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         if cond.shape[2:] != x.shape[2:]:
             cond = resize_nearest(cond, x.shape[2:])
-        return self.norm(x) * (1 + F.conv2d(cond, self.gamma)) + F.conv2d(cond, self.beta)
+        gamma, beta = with_style(F.conv2d(cond, self.gamma), F.conv2d(cond, self.beta), self.style, z)
+        return self.norm(x) * (1 + gamma) + beta
 
 
-def clade_norm(channels: int, num_classes: int, nhidden: int) -> CLADENorm:
-    return CLADENorm(channels, num_classes)  # no hidden layer: nhidden has no effect
+def clade_norm(channels: int, num_classes: int, nhidden: int, style_dim: int = 0) -> CLADENorm:
+    return CLADENorm(channels, num_classes, style_dim)  # no hidden layer: nhidden has no effect
 
 
 # The SPADE generator's label modulations (ModelConfig.modulation), each a norm layer:
-# (channels, classes, nhidden) -> layer
+# (channels, classes, nhidden, style_dim) -> layer
 MODULATIONS = {"spade": SPADENorm, "clade": clade_norm}
 
 

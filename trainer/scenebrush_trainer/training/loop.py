@@ -166,6 +166,9 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
         train_cfg = from_dict(TrainConfig, {**ckpt["train_config"], "steps": steps})
     elif init:  # fine-tuning keeps the architecture and sizes, and the loss weights unless given
         model = from_dict(ModelConfig, init["model_config"])
+        if opts.model.style_norms and not model.style_norms:  # the one addition a fine-tune may make
+            model = replace(model, style_norms=True)
+            log.info("adding style norms to %s's generator (starting at zero)", opts.init_from)
         train_cfg = inherit_recipe(train_cfg, init["train_config"], opts.inherit, opts.init_from)
     validate(model)
     validate_recipe(model, train_cfg)

@@ -112,12 +112,12 @@ def state_dict(run: Run) -> dict:
 
 def load_weights(run: Run, ckpt: dict, optimisers: bool) -> None:
     nets, unwrap = run.nets, distributed.unwrap
-    unwrap(nets.G).load_state_dict(ckpt["G"])
+    load_generator(unwrap(nets.G), ckpt["G"])
     unwrap(nets.D).load_state_dict(ckpt["D"])
     if nets.E is not None and ckpt.get("E"):
         unwrap(nets.E).load_state_dict(ckpt["E"])
     if run.ema is not None:
-        run.ema.model.load_state_dict(ckpt["ema"] or ckpt["G"])
+        load_generator(run.ema.model, ckpt["ema"] or ckpt["G"])
     if optimisers:
         nets.opt_g.load_state_dict(ckpt["opt_g"])
         nets.opt_d.load_state_dict(ckpt["opt_d"])
@@ -170,3 +170,14 @@ def epochs(run: Run, steps: int) -> float:
 
 def checkpoint_path(out: Path) -> Path:
     return Path(out) / "checkpoint.pt"
+
+
+def load_generator(net: torch.nn.Module, state: dict) -> None:
+    """Loads G's weights, where only a fine-tune's added style norms (StyleAffine, which start at zero) may be
+    missing from `state`; anything else missing or unknown fails as load_state_dict does."""
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    other = [k for k in missing if ".style.linear." not in k]
+    if other or unexpected:
+        raise RuntimeError(
+            f"the checkpoint's generator does not fit this one: missing {other}, unexpected {unexpected}"
+        )
