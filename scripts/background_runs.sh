@@ -26,9 +26,15 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 
 # Long runs: NAME, the trainer commit it trains with, its arguments (without --out, --events, --resume).
 # clade2-enc-192x256 replaced clade-enc-192x256 (session 6, stopped at step 4530, not carried): that one started
-# CLADE from the identity and barely used its labels (trainer/README.md, "Why the random start").
+# CLADE from the identity and barely used its labels (trainer/README.md, "Why the random start"). It trained
+# with 4fbd7c4 and these arguments, to step 10452 (session 8; carried at 8015):
+#   --data $DATA --generator spade --modulation clade --discriminator fpse --preset small --z-dim 256 --encoder
+#   --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50
+# clade3-style-192x256 fine-tunes it with style norms (session 8: its z and its encoder's photo barely changed
+# the image; trainer/README.md, "Style norms"); the first start needs runs/long/clade2-enc-192x256, later ones
+# resume from its own checkpoint (or the carried one, after restore).
 LONG_RUNS=(
-  "clade2-enc-192x256|4fbd7c4|--data $DATA --generator spade --modulation clade --discriminator fpse --preset small --z-dim 256 --encoder --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile on --threads 1"
+  "clade3-style-192x256|8a2af9f|--data $DATA --init-from runs/long/clade2-enc-192x256 --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
