@@ -37,10 +37,11 @@ def add_arguments(p) -> None:
                        help="override the preset")  # fmt: skip
     g.add_argument("--encoder", action="store_true", help="train a VAE style encoder (exported as encoder.onnx)")
     g.add_argument("--style-norms", action="store_true",
-                   help="spade generator: z also sets a gamma and beta per channel in every norm, so that a style "
-                   "(a seed, or a photo through --encoder) can change light and colour, which batch size 1's "
-                   "per-image normalisation removes otherwise; with --init-from, adds them to the model fine-tuned "
-                   "(starting at zero: the same images at first)")  # fmt: skip
+                   help="spade generator: z also sets a gamma and beta per channel in every norm, and the style "
+                   "encoder also sees the photo's mean colours, so that a style (a seed, or a photo through "
+                   "--encoder) can change light and colour, which per-image normalisation removes otherwise; with "
+                   "--init-from, adds them to the model fine-tuned (starting at zero: the same images at first)",
+    )  # fmt: skip
     g.add_argument("--more", action="store_true", help="6 upsamplings instead of 5 (doubles the size)")
     g = p.add_argument_group("training")
     g.add_argument("--train-preset", default="default", choices=sorted(TRAIN_PRESETS),

@@ -66,6 +66,7 @@ def build_encoder(cfg) -> nn.Module | None:
         return None
     if cfg.z_dim <= 0:
         raise ValueError("the style encoder needs z_dim > 0")
-    net = StyleEncoder(cfg.height, cfg.width, cfg.ndf, cfg.z_dim)
+    net = StyleEncoder(cfg.height, cfg.width, cfg.ndf, cfg.z_dim, colour=cfg.style_norms)
     init_weights(net)
+    net.reset_colour()  # back to zero after init_weights' xavier
     return net

@@ -17,7 +17,8 @@ class ModelConfig:
     z_dim: int = 256  # 0: no noise input, the trunk starts from the label map
     encoder: bool = False  # VAE style encoder
     # z also sets a gamma and beta per channel in every SPADE/CLADE norm (networks.layers.StyleAffine), so that
-    # style survives batch size 1's per-image normalisation; absent from older checkpoints, which load as False
+    # style survives batch size 1's per-image normalisation, and the style encoder also sees the photo's mean
+    # colours (StyleEncoder's colour path); absent from older checkpoints, which load as False
     style_norms: bool = False
     num_up: int = 5  # 5 "normal", 6 "more"
     height: int = 192

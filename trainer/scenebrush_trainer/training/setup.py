@@ -112,12 +112,12 @@ def state_dict(run: Run) -> dict:
 
 def load_weights(run: Run, ckpt: dict, optimisers: bool) -> None:
     nets, unwrap = run.nets, distributed.unwrap
-    load_generator(unwrap(nets.G), ckpt["G"])
+    load_adding_style_norms(unwrap(nets.G), ckpt["G"])
     unwrap(nets.D).load_state_dict(ckpt["D"])
     if nets.E is not None and ckpt.get("E"):
-        unwrap(nets.E).load_state_dict(ckpt["E"])
+        load_adding_style_norms(unwrap(nets.E), ckpt["E"])
     if run.ema is not None:
-        load_generator(run.ema.model, ckpt["ema"] or ckpt["G"])
+        load_adding_style_norms(run.ema.model, ckpt["ema"] or ckpt["G"])
     if optimisers:
         nets.opt_g.load_state_dict(ckpt["opt_g"])
         nets.opt_d.load_state_dict(ckpt["opt_d"])
@@ -172,12 +172,16 @@ def checkpoint_path(out: Path) -> Path:
     return Path(out) / "checkpoint.pt"
 
 
-def load_generator(net: torch.nn.Module, state: dict) -> None:
-    """Loads G's weights, where only a fine-tune's added style norms (StyleAffine, which start at zero) may be
-    missing from `state`; anything else missing or unknown fails as load_state_dict does."""
+# What --style-norms adds, all starting at zero: G's StyleAffine layers, the encoder's colour path
+STYLE_NORM_KEYS = (".style.linear.", "colour.")
+
+
+def load_adding_style_norms(net: torch.nn.Module, state: dict) -> None:
+    """Loads G's or E's weights, where only what a fine-tune's --style-norms adds may be missing from `state`;
+    anything else missing or unknown fails as load_state_dict does."""
     missing, unexpected = net.load_state_dict(state, strict=False)
-    other = [k for k in missing if ".style.linear." not in k]
+    other = [k for k in missing if not any(s in k for s in STYLE_NORM_KEYS)]
     if other or unexpected:
         raise RuntimeError(
-            f"the checkpoint's generator does not fit this one: missing {other}, unexpected {unexpected}"
+            f"the checkpoint's {type(net).__name__} does not fit this one: missing {other}, unexpected {unexpected}"
         )
