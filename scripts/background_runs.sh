@@ -34,7 +34,7 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # the image; trainer/README.md, "Style norms"); the first start needs runs/long/clade2-enc-192x256, later ones
 # resume from its own checkpoint (or the carried one, after restore).
 LONG_RUNS=(
-  "clade3-style-192x256|8a2af9f|--data $DATA --init-from runs/long/clade2-enc-192x256 --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
+  "clade3-style-192x256|364ac3e|--data $DATA --init-from runs/long/clade2-enc-192x256 --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
