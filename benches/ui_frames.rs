@@ -84,6 +84,7 @@ fn app_args(opts: &Options) -> AppArgs {
         labels: None,
         provider: ProviderPreference::Auto,
         session_file: None,
+        ..Default::default()
     }
 }
 

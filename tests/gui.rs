@@ -31,6 +31,7 @@ fn new_app_with(labels: Option<PathBuf>, session_file: Option<PathBuf>) -> Scene
         labels,
         provider: ProviderPreference::Cpu,
         session_file,
+        ..Default::default()
     };
     SceneBrushApp::new(&args, AppState::default())
 }
@@ -644,6 +645,7 @@ fn unavailable_models_are_listed_with_their_reason() {
         labels: None,
         provider: ProviderPreference::Cpu,
         session_file: None,
+        ..Default::default()
     };
     let mut h = harness(SceneBrushApp::new(&args, AppState::default()));
     wait_for_renders(&mut h);

@@ -343,6 +343,7 @@ fn harness(state: AppState) -> Harness<'static, SceneBrushApp> {
         labels: None,
         provider: ProviderPreference::Cpu,
         session_file: None,
+        ..Default::default()
     };
     let app = SceneBrushApp::new(&args, state);
     Harness::builder()

@@ -47,6 +47,7 @@ fn app(model_dirs: Vec<PathBuf>, setup: TrainerSetup, tmp: &Path) -> SceneBrushA
         labels: None,
         provider: ProviderPreference::Cpu,
         session_file: None,
+        ..Default::default()
     };
     SceneBrushApp::new(&args, AppState::default()).with_training(TrainingRuntime::new(
         setup,

@@ -41,6 +41,12 @@ pub struct Cli {
     /// Label map to open in the GUI
     #[arg(long, value_name = "FILE.png")]
     pub labels: Option<PathBuf>,
+    /// Photo whose style the GUI takes at start (models with a style encoder)
+    #[arg(long, value_name = "PHOTO", conflicts_with = "edit_photo")]
+    pub style_photo: Option<PathBuf>,
+    /// Photo the GUI starts editing: its layout goes into the canvas
+    #[arg(long, value_name = "PHOTO")]
+    pub edit_photo: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -146,6 +152,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 labels: cli.labels.clone(),
                 provider: cli.provider,
                 session_file: crate::ui::default_session_file(),
+                style_photo: cli.style_photo.clone(),
+                edit_photo: cli.edit_photo.clone(),
             },
             cli.precision,
         ),

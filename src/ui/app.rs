@@ -27,6 +27,8 @@ pub struct SceneBrushApp {
     memory: ViewMemory,
     /// The style is set (first frame).
     styled: bool,
+    /// What the command line asked the GUI to do once it is up (`--edit-photo`, `--style-photo`).
+    start_commands: Vec<Command>,
 }
 
 impl SceneBrushApp {
@@ -34,12 +36,22 @@ impl SceneBrushApp {
     /// ([`Resources::start`]).
     pub fn new(args: &AppArgs, mut state: AppState) -> Self {
         let res = Resources::start(args, &mut state);
+        let start_commands = [
+            args.edit_photo.clone().map(|p| Command::EditPhoto(Some(p))),
+            args.style_photo
+                .clone()
+                .map(|p| Command::StyleFromPhoto(Some(p))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         Self {
             state,
             viewport: CanvasViewport::default(),
             res,
             memory: ViewMemory::default(),
             styled: false,
+            start_commands,
         }
     }
 
@@ -79,7 +91,8 @@ impl SceneBrushApp {
             // without a wake-up.
             ctx.request_repaint_after(Duration::from_millis(100));
         }
-        let mut commands = polled.commands;
+        let mut commands = std::mem::take(&mut self.start_commands);
+        commands.extend(polled.commands);
         views::dropped_files_ui(ctx, &self.memory, &mut commands);
         self.apply_commands(ctx, commands);
     }

@@ -20,6 +20,10 @@ pub struct AppArgs {
     pub provider: ProviderPreference,
     /// Where the layout being painted is kept across restarts; `None` keeps nothing.
     pub session_file: Option<PathBuf>,
+    /// Take the style of this photo once the window is up (as *Style from photo…* does).
+    pub style_photo: Option<PathBuf>,
+    /// Start editing this photo once the window is up (as File → *Edit a photo…* does).
+    pub edit_photo: Option<PathBuf>,
 }
 
 /// `current` if it is usable, else the first usable of `generators` (in their order: the
