@@ -8,8 +8,10 @@
 # Needs xvfb (xvfb-run), mesa-vulkan-drivers and imagemagick (import, convert), which
 # scripts/setup.sh installs, and x11-utils (xwininfo) to grab just the window (else the screen). Models: those found by `scenebrush models` (models/, the per-user folder,
 # $SCENEBRUSH_MODELS); with fewer than two available, the test fixture packages. Override with
-# SCREENSHOT_MODELS_DIR=DIR and SCREENSHOT_COMPARE=ID,ID. SCREENSHOT_WAIT (seconds, default 25)
-# is how long the app gets to load the models and render before the grab.
+# SCREENSHOT_MODELS_DIR=DIR and SCREENSHOT_COMPARE=ID,ID, or SCREENSHOT_COMPARE=none for the paint
+# view of the default model. SCREENSHOT_ARGS adds arguments to the app's command line (say
+# "--style-photo PHOTO" or "--edit-photo PHOTO"). SCREENSHOT_WAIT (seconds, default 25) is how long
+# the app gets to load the models and render before the grab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,11 +47,17 @@ if [ -z "${SCREENSHOT_MODELS_DIR:-}" ] && [ "$(printf '%s\n' "$ids" | grep -c .)
   ids=$(available)
 fi
 compare=${SCREENSHOT_COMPARE:-$(printf '%s\n' "$ids" | head -n 2 | paste -sd, -)}
-if [ "$(printf '%s' "$compare" | tr ',' '\n' | grep -c .)" -lt 2 ]; then
+if [ "$compare" = none ]; then
+  compare=
+  echo "screenshot.sh: the paint view on $layout" >&2
+elif [ "$(printf '%s' "$compare" | tr ',' '\n' | grep -c .)" -lt 2 ]; then
   echo "screenshot.sh: need two available generator models, found: ${ids:-none}" >&2
   exit 1
+else
+  echo "screenshot.sh: comparing $compare on $layout" >&2
 fi
-echo "screenshot.sh: comparing $compare on $layout" >&2
+read -r -a extra_args <<<"${SCREENSHOT_ARGS:-}"
+models_args+=("${extra_args[@]}")
 
 # A fresh settings folder, so the last session's view and window size do not leak in.
 settings=$(mktemp -d)
@@ -58,7 +66,7 @@ mkdir -p "$(dirname "$out")"
 
 export WGPU_BACKEND=vulkan
 export XDG_DATA_HOME="$settings/data" XDG_CONFIG_HOME="$settings/config"
-export SCENEBRUSH_COMPARE="$compare"
+if [ -n "$compare" ]; then export SCENEBRUSH_COMPARE="$compare"; fi
 xvfb-run -a -s "-screen 0 ${size}x24" bash -c '
   "$0" "${@:4}" --labels "$1" &
   app=$!
