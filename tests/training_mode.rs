@@ -1354,26 +1354,7 @@ fn the_shipped_segmenter_loads_and_segments_a_synthetic_photo() {
     scenebrush::inference::check_package(&package).unwrap_or_else(|e| panic!("{e}"));
     let mut segmenter =
         Segmenter::load(&package, ProviderPreference::Cpu).unwrap_or_else(|e| panic!("{e}"));
-    // 480x360, CamVid's size: sky on top, buildings in the middle, road below.
-    let photo = image::RgbImage::from_fn(480, 360, |x, y| {
-        let c: [u8; 3] = if y < 100 {
-            [200, 210, 230]
-        } else if y < 230 {
-            if (x / 40) % 2 == 0 {
-                [150, 110, 90]
-            } else {
-                [120, 90, 80]
-            }
-        } else {
-            [90, 85, 95]
-        };
-        let n = ((x * 7 + y * 13) % 17) as u8;
-        image::Rgb([
-            c[0].saturating_add(n),
-            c[1].saturating_add(n),
-            c[2].saturating_add(n),
-        ])
-    });
+    let photo = common::street_photo(1.0);
     let labels = segmenter.segment(&photo).unwrap_or_else(|e| panic!("{e}"));
     let m = &package.meta;
     assert_eq!((labels.width(), labels.height()), (m.width, m.height));

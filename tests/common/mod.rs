@@ -176,3 +176,23 @@ impl eframe::Storage for MemoryStorage {
 
     fn flush(&mut self) {}
 }
+
+/// A synthetic street photo at CamVid's 480x360 (sky on top, striped facades, road below)
+/// scaled by `gain`: the same scene in dimmer or brighter light.
+pub fn street_photo(gain: f32) -> image::RgbImage {
+    image::RgbImage::from_fn(480, 360, |x, y| {
+        let c: [f32; 3] = if y < 100 {
+            [200.0, 210.0, 230.0]
+        } else if y < 230 {
+            if (x / 40) % 2 == 0 {
+                [150.0, 110.0, 90.0]
+            } else {
+                [120.0, 90.0, 80.0]
+            }
+        } else {
+            [90.0, 85.0, 95.0]
+        };
+        let n = ((x * 7 + y * 13) % 17) as f32;
+        image::Rgb(c.map(|v| ((v + n) * gain).clamp(0.0, 255.0) as u8))
+    })
+}
