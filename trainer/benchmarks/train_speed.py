@@ -19,9 +19,13 @@ from scenebrush_trainer.training.config import model_config, train_config
 from scenebrush_trainer.training.step import Nets, step
 
 
-def bench(gen: str, disc: str, args) -> dict:
+def bench(spec: str, disc: str, args) -> dict:
+    """spec: a generator, optionally with its modulation and style norms: spade, spade:clade, spade:clade:style."""
+    gen, *options = spec.split(":")
+    modulation = next((o for o in options if o != "style"), "spade")
     dev = torch.device(args.device)
-    cfg = model_config(args.preset, generator=gen, discriminator=disc, height=args.height, width=args.width)
+    cfg = model_config(args.preset, generator=gen, discriminator=disc, height=args.height, width=args.width,
+                       modulation=modulation, style_norms="style" in options)  # fmt: skip
     tcfg = train_config(amp=args.amp, channels_last=args.channels_last)
     torch.manual_seed(0)
     G = build_generator(cfg, args.num_classes).to(dev)
@@ -57,7 +61,7 @@ def bench(gen: str, disc: str, args) -> dict:
         else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     )
     return {
-        "generator": gen, "discriminator": disc, "preset": args.preset, "size": f"{cfg.height}x{cfg.width}",
+        "generator": spec, "discriminator": disc, "preset": args.preset, "size": f"{cfg.height}x{cfg.width}",
         "batch": n, "device": str(dev), "amp": args.amp, "channels_last": args.channels_last,
         "images_per_s": round(n * args.steps / elapsed, 2), "peak_mib": round(peak / 2**20),
         "peak_kind": "cuda allocated" if dev.type == "cuda" else "process rss (cumulative max)",
@@ -67,7 +71,8 @@ def bench(gen: str, disc: str, args) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="small")
-    p.add_argument("--generator", nargs="+", default=["spade", "ccfpse"])
+    p.add_argument("--generator", nargs="+", default=["spade", "ccfpse"],
+                   help="generators, each NAME[:MODULATION][:style], e.g. spade spade:clade:style ccfpse")  # fmt: skip
     p.add_argument("--discriminator", nargs="+", default=["patchgan", "fp", "fpse"])
     p.add_argument("--height", type=int, default=192)
     p.add_argument("--width", type=int, default=256)
