@@ -64,7 +64,7 @@ def test_carrying_never_goes_back_and_never_overwrites_another_run(stopped_run, 
     with pytest.raises(CarryError, match=r"holds another run"):
         carry_run(stopped_run, other)
 
-    write_finetune_checkpoint(stopped_run / "checkpoint.pt", tmp_path / "package")
+    write_finetune_checkpoint(checkpoint.load(stopped_run / "checkpoint.pt"), tmp_path / "package")
     with pytest.raises(CarryError, match=r"fine-tuning weights, not a training run"):
         carry_run(tmp_path / "package", tmp_path / "elsewhere")
     assert main(["carry", str(tmp_path / "nothing-here"), "--to", str(tmp_path / "x")]) == 1

@@ -7,6 +7,7 @@ from ..export.finetune import write_finetune_checkpoint
 from ..export.from_checkpoint import export_checkpoint
 from ..export.weights_fp16 import DEFAULT_STORAGE, STORAGES
 from ..networks.inference import NORMS
+from ..training import checkpoint
 
 NAME = "export"
 HELP = "export a checkpoint to a model package, checked with onnxruntime"
@@ -40,10 +41,12 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    ckpt = checkpoint.load(args.checkpoint)  # read once: a run may write a newer one meanwhile
     result = export_checkpoint(
-        args.checkpoint, args.out, args.id or args.out.name, args.name, args.license, args.norm, args.weights_storage
-    )
+        args.checkpoint, args.out, args.id or args.out.name, args.name, args.license, args.norm, args.weights_storage,
+        loaded=ckpt,
+    )  # fmt: skip
     if args.with_weights:
-        result["weights"] = str(write_finetune_checkpoint(args.checkpoint, args.out))
+        result["weights"] = str(write_finetune_checkpoint(ckpt, args.out))
     print(json.dumps({"event": "exported", **result}))
     return 0

@@ -9,8 +9,8 @@ from pathlib import Path
 from ..training import checkpoint
 
 
-def write_finetune_checkpoint(ckpt_path: Path, package: Path) -> Path:
-    ckpt = checkpoint.load(ckpt_path)
+def write_finetune_checkpoint(ckpt: dict, package: Path) -> Path:
+    """`ckpt`: the training checkpoint the package was exported from, as read for that export."""
     data = ckpt["data"]
     state = {
         "weights_only": True,

@@ -34,8 +34,11 @@ def export_checkpoint(
     license: str | None = None,
     norm: str = "auto",
     weights_storage: str = DEFAULT_STORAGE,
+    loaded: dict | None = None,
 ) -> dict:
-    ckpt = checkpoint.load(ckpt_path)
+    """`loaded`: ckpt_path's checkpoint, already read (so that what else the caller writes from it is of the same
+    step while a run goes on writing the file)."""
+    ckpt = loaded if loaded is not None else checkpoint.load(ckpt_path)
     model = from_dict(ModelConfig, ckpt["model_config"])
     classes = class_list_from_json(ckpt["data"]["classes"], f"{ckpt_path} (classes)")
     generator = build_generator(model, len(classes))

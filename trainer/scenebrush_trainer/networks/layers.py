@@ -81,22 +81,15 @@ class StyleAffine(nn.Module):
         nn.init.zeros_(self.linear.weight)
         nn.init.zeros_(self.linear.bias)
 
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        if z is None:
+            raise ValueError("this norm is modulated by z (style_norms) and needs it")
         gamma, beta = self.linear(z)[:, :, None, None].chunk(2, dim=1)
         return gamma, beta
 
 
 def style_affine(z_dim: int, channels: int) -> StyleAffine | None:
     return StyleAffine(z_dim, channels) if z_dim > 0 else None
-
-
-def with_style(gamma, beta, style: StyleAffine | None, z: torch.Tensor | None):
-    if style is None:
-        return gamma, beta
-    if z is None:
-        raise ValueError("this norm is modulated by z (style_norms) and needs it")
-    dg, db = style(z)
-    return gamma + dg, beta + db
 
 
 class SPADENorm(nn.Module):
@@ -115,8 +108,10 @@ class SPADENorm(nn.Module):
         if cond.shape[2:] != x.shape[2:]:
             cond = resize_nearest(cond, x.shape[2:])
         h = self.shared(cond)
-        gamma, beta = with_style(self.gamma(h), self.beta(h), self.style, z)
-        return self.norm(x) * (1 + gamma) + beta
+        if self.style is None:  # written as before style norms, so that older packages export the same graph
+            return self.norm(x) * (1 + self.gamma(h)) + self.beta(h)
+        dg, db = self.style(z)
+        return self.norm(x) * (1 + self.gamma(h) + dg) + self.beta(h) + db
 
 
 class CLADENorm(nn.Module):
@@ -146,8 +141,10 @@ class CLADENorm(nn.Module):
     def forward(self, x: torch.Tensor, cond: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         if cond.shape[2:] != x.shape[2:]:
             cond = resize_nearest(cond, x.shape[2:])
-        gamma, beta = with_style(F.conv2d(cond, self.gamma), F.conv2d(cond, self.beta), self.style, z)
-        return self.norm(x) * (1 + gamma) + beta
+        if self.style is None:  # as before style norms (the same exported graph)
+            return self.norm(x) * (1 + F.conv2d(cond, self.gamma)) + F.conv2d(cond, self.beta)
+        dg, db = self.style(z)
+        return self.norm(x) * (1 + F.conv2d(cond, self.gamma) + dg) + F.conv2d(cond, self.beta) + db
 
 
 def clade_norm(channels: int, num_classes: int, nhidden: int, style_dim: int = 0) -> CLADENorm:
