@@ -30,11 +30,12 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # with 4fbd7c4 and these arguments, to step 10452 (session 8; carried at 8015):
 #   --data $DATA --generator spade --modulation clade --discriminator fpse --preset small --z-dim 256 --encoder
 #   --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50
-# clade3-style-192x256 fine-tunes it with style norms (session 8: its z and its encoder's photo barely changed
-# the image; trainer/README.md, "Style norms"); the first start needs runs/long/clade2-enc-192x256, later ones
-# resume from its own checkpoint (or the carried one, after restore).
+# clade3-style-192x256 fine-tuned it with style norms (session 8: its z and its encoder's photo barely changed
+# the image; trainer/README.md, "Style that carries light and colour"), from runs/long/clade2-enc-192x256, to step
+# 5142, shipped as models/camvid-clade (not carried: the package's checkpoint.pt holds the same weights). On this
+# machine `start` resumes it; on a fresh one it starts again from models/camvid-clade (step 0, same recipe).
 LONG_RUNS=(
-  "clade3-style-192x256|364ac3e|--data $DATA --init-from runs/long/clade2-enc-192x256 --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
+  "clade3-style-192x256|364ac3e|--data $DATA --init-from models/camvid-clade --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
