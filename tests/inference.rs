@@ -267,26 +267,6 @@ fn the_shipped_generators_load_and_render() {
     }
 }
 
-/// A synthetic street photo (sky, striped facades, road) scaled by `gain`: the same scene in
-/// dimmer or brighter light.
-fn street_photo(gain: f32) -> image::RgbImage {
-    image::RgbImage::from_fn(480, 360, |x, y| {
-        let c: [f32; 3] = if y < 100 {
-            [200.0, 210.0, 230.0]
-        } else if y < 230 {
-            if (x / 40) % 2 == 0 {
-                [150.0, 110.0, 90.0]
-            } else {
-                [120.0, 90.0, 80.0]
-            }
-        } else {
-            [90.0, 85.0, 95.0]
-        };
-        let n = ((x * 7 + y * 13) % 17) as f32;
-        image::Rgb(c.map(|v| ((v + n) * gain).clamp(0.0, 255.0) as u8))
-    })
-}
-
 /// The shipped model with a style encoder takes a photo's light: the same layout rendered in the
 /// style of a dim photo is darker than in the style of the same photo in bright light. (A model
 /// whose norms divide out z's tone fails this: camvid-clade before style norms moved its mean
@@ -304,7 +284,7 @@ fn the_shipped_style_encoder_carries_a_photos_light_into_the_image() {
     let layout = sample_layout(&package);
     let mut mean_for = |gain: f32| {
         let z = encoder
-            .encode(&street_photo(gain))
+            .encode(&common::street_photo(gain))
             .unwrap_or_else(|e| panic!("{e}"));
         let z = Array2::from_shape_vec((1, z.len()), z).expect("1 x z_dim");
         let out = generator
