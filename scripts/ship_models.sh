@@ -26,7 +26,7 @@ fi
 # per-image statistics gave mIoU 0.340 against 0.374 and over-bright skies; SPADE gains from them (auto).
 ship "$runs/camvid-spade-ms" camvid-spade "SPADE (CamVid, 192x256)" --with-weights
 ship "$runs/camvid-ccfpse-ms" camvid-ccfpse "CC-FPSE (CamVid, 192x256)" --norm running
-ship "$runs/long/clade3-style-192x256" camvid-clade "SPADE with CLADE and a style encoder (CamVid, 192x256)" --with-weights
+ship "$runs/long/clade3-style-192x256" camvid-clade "SPADE-CLADE with style encoder (CamVid, 192x256)" --with-weights
 packages=(models/camvid-clade models/camvid-spade models/camvid-ccfpse)
 for pkg in "${packages[@]}"; do
   "${T[@]}" evaluate --package "$pkg" --seeds 0 1 --threads "${THREADS:-2}"
