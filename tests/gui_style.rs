@@ -836,31 +836,26 @@ fn a_chosen_photo_style_comes_back_after_a_restart_or_says_it_is_gone() {
 /// commands do.
 #[test]
 fn the_command_line_can_start_the_app_in_a_photos_style_or_editing_a_photo() {
+    // The app started with these arguments, once its jobs are done and without an error.
+    let started = |args: AppArgs| {
+        let mut h = harness(SceneBrushApp::new(&args, active(SPADE_E)));
+        wait(&mut h);
+        assert!(h.state().error().is_none(), "{:?}", h.state().error());
+        h
+    };
     let photo = reference_photo();
-    let styled = SceneBrushApp::new(
-        &AppArgs {
-            style_photo: Some(photo.clone()),
-            ..args()
-        },
-        active(SPADE_E),
-    );
-    let mut h = harness(styled);
-    wait(&mut h);
-    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    let h = started(AppArgs {
+        style_photo: Some(photo.clone()),
+        ..args()
+    });
     assert_eq!(h.state().state().style, StyleChoice::Photo(photo.clone()));
     assert_eq!(vector_of(&h, SPADE_E).z, encoded(SPADE_E, &photo).z);
     assert!(h.state().editing().is_none());
 
-    let editing = SceneBrushApp::new(
-        &AppArgs {
-            edit_photo: Some(photo.clone()),
-            ..args()
-        },
-        active(SPADE_E),
-    );
-    let mut h = harness(editing);
-    wait(&mut h);
-    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+    let h = started(AppArgs {
+        edit_photo: Some(photo.clone()),
+        ..args()
+    });
     let session = h.state().editing().expect("editing the photo");
     assert_eq!(h.state().labels(), &session.edit.original_layout);
     assert_eq!(h.state().state().style, StyleChoice::Photo(photo));

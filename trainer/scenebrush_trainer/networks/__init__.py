@@ -4,7 +4,7 @@ from torch import nn
 
 from .ccfpse_generator import CCFPSEGenerator
 from .fp_discriminator import FPDiscriminator
-from .layers import MODULATIONS, StyleAffine, init_weights
+from .layers import MODULATIONS, init_weights
 from .oasis_discriminator import OASISDiscriminator
 from .patchgan import MultiScalePatchGAN
 from .spade_generator import SPADEGenerator
@@ -23,9 +23,6 @@ def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module
         num_classes, cfg.height, cfg.width, ngf=cfg.ngf, nhidden=cfg.nhidden, z_dim=cfg.z_dim, num_up=cfg.num_up, **kw
     )
     init_weights(net, init_gain)
-    for m in net.modules():  # back to zero after init_weights' xavier: StyleAffine starts as no change
-        if isinstance(m, StyleAffine):
-            m.reset()
     return net
 
 
@@ -68,5 +65,4 @@ def build_encoder(cfg) -> nn.Module | None:
         raise ValueError("the style encoder needs z_dim > 0")
     net = StyleEncoder(cfg.height, cfg.width, cfg.ndf, cfg.z_dim, colour=cfg.style_norms)
     init_weights(net)
-    net.reset_colour()  # back to zero after init_weights' xavier
     return net

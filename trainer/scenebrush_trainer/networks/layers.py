@@ -61,6 +61,16 @@ def resize_nearest(x: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(x, size=tuple(size), mode="nearest")
 
 
+class ZeroLinear(nn.Linear):
+    """A linear layer that starts at zero (weights and bias), and that init_weights leaves so: what style norms add
+    to a network (StyleAffine, the encoder's colour path), so that a model given them begins as it was; a
+    checkpoint without them loads (training.setup.load_adding_style_norms)."""
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.weight)
+        nn.init.zeros_(self.bias)
+
+
 class StyleAffine(nn.Module):
     """z [N, z_dim] -> a gamma and a beta per channel [N, C, 1, 1], added to a norm's label modulation
     (ModelConfig.style_norms).
@@ -74,12 +84,7 @@ class StyleAffine(nn.Module):
 
     def __init__(self, z_dim: int, channels: int):
         super().__init__()
-        self.linear = nn.Linear(z_dim, 2 * channels)
-        self.reset()
-
-    def reset(self) -> None:
-        nn.init.zeros_(self.linear.weight)
-        nn.init.zeros_(self.linear.bias)
+        self.linear = ZeroLinear(z_dim, 2 * channels)
 
     def forward(self, z: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         if z is None:
@@ -192,6 +197,8 @@ def per_pixel_depthwise_unfold(x: torch.Tensor, kernels: torch.Tensor) -> torch.
 def init_weights(net: nn.Module, gain: float = 0.02) -> None:
     """Xavier init (the reference code's default, gain 0.02); BN scales N(1, gain)."""
     for m in net.modules():
+        if isinstance(m, ZeroLinear):
+            continue
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             w = m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight") else m.weight
             nn.init.xavier_normal_(w, gain=gain)

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import sn
+from .layers import ZeroLinear, sn
 
 COLOUR_GRID = 4  # the colour path's view of the photo: its mean colour in a 4 x 4 grid of blocks
 
@@ -28,13 +28,7 @@ class StyleEncoder(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.fc_mu = nn.Linear(8 * ndf * height * width, z_dim)
         self.fc_var = nn.Linear(8 * ndf * height * width, z_dim)
-        self.colour = nn.Linear(3 * COLOUR_GRID**2, 2 * z_dim) if colour else None
-        self.reset_colour()
-
-    def reset_colour(self) -> None:
-        if self.colour is not None:
-            nn.init.zeros_(self.colour.weight)
-            nn.init.zeros_(self.colour.bias)
+        self.colour = ZeroLinear(3 * COLOUR_GRID**2, 2 * z_dim) if colour else None
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = image

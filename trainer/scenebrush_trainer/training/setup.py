@@ -12,6 +12,7 @@ from ..data.check import CheckReport
 from ..data.dataset import PairedDataset, to_model_range
 from ..losses import VGGLoss
 from ..networks import build_discriminator, build_encoder, build_generator
+from ..networks.layers import ZeroLinear
 from . import distributed
 from .config import ModelConfig, TrainConfig, styles_per_layout
 from .ema import EMA
@@ -172,15 +173,12 @@ def checkpoint_path(out: Path) -> Path:
     return Path(out) / "checkpoint.pt"
 
 
-# What --style-norms adds, all starting at zero: G's StyleAffine layers, the encoder's colour path
-STYLE_NORM_KEYS = (".style.linear.", "colour.")
-
-
 def load_adding_style_norms(net: torch.nn.Module, state: dict) -> None:
     """Loads G's or E's weights, where only what a fine-tune's --style-norms adds may be missing from `state`;
     anything else missing or unknown fails as load_state_dict does."""
+    added = {f"{name}.{p}" for name, m in net.named_modules() if isinstance(m, ZeroLinear) for p in ("weight", "bias")}
     missing, unexpected = net.load_state_dict(state, strict=False)
-    other = [k for k in missing if not any(s in k for s in STYLE_NORM_KEYS)]
+    other = [k for k in missing if k not in added]
     if other or unexpected:
         raise RuntimeError(
             f"the checkpoint's {type(net).__name__} does not fit this one: missing {other}, unexpected {unexpected}"
