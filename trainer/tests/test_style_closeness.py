@@ -57,6 +57,7 @@ def test_evaluate_measures_style_from_photo_when_the_package_has_an_encoder(camv
         assert main(args) == 0
     report = json.loads((with_encoder / "report.json").read_text())["style_from_photo"]
     assert report["images"] == 3
+    assert 0 <= report["own_style_miou"] <= 1 and 0 < report["own_style_pixel_accuracy"] <= 1, report
     for name in ("block_colour", "colour_histogram"):
         r = report[name]
         assert 0 < r["own_style_median"] < 1 and 0 < r["seed_median"] < 1, (name, r)

@@ -209,6 +209,7 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
     encoder = open_encoder(gen, opts.threads) if opts.style else None
     style = StyleMeter() if encoder else None
     num, dontcare = len(spec.classes), spec.classes.dontcare
+    own_meter = ConfusionMeter(num, dontcare) if encoder else None  # the layout, found in the own-style images
     names = scored_names(spec.classes.names, dontcare)
 
     real_meter, fake_meter = ConfusionMeter(num, dontcare), ConfusionMeter(num, dontcare)
@@ -239,7 +240,9 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
             if seed == opts.seeds[0]:
                 kept.update({int(j): fake[k] for k, j in enumerate(idx) if int(j) in opts.keep})
         if style:
-            style.add(real, synthesize_in_style(gen, encoder, labels, real), seed_fakes)
+            own = synthesize_in_style(gen, encoder, labels, real)
+            style.add(real, own, seed_fakes)
+            own_meter.add(seg_labels, segment(seg, to_size(own, seg.size)))
     fid = kid_value = kid_se = None
     if opts.fid:
         inception = inception or InceptionFeatures()
@@ -265,7 +268,7 @@ def evaluate(package: Path, segmenter: Path, spec: DatasetSpec, opts: EvalOption
         "kid": kid_value,
         "kid_se": kid_se,
         "seed_diversity": spread / spread_n if spread_n else None,
-        "style_from_photo": style.to_json() if style else None,
+        "style_from_photo": style.to_json(own_meter.scores()) if style else None,
         "artefacts": fake_art.compare(real_art, list(spec.classes.names), dontcare),
         "segmenter": {
             "package": str(seg.path),

@@ -58,8 +58,13 @@ class StyleMeter:
             self.own[name].extend(distance(own, photos).tolist())
             self.seeds[name].extend(np.mean([distance(s, photos) for s in seed_images], axis=0).tolist())
 
-    def to_json(self) -> dict:
+    def to_json(self, own_scores=None) -> dict:
+        """own_scores: the segmenter's scores on the own-style images (metrics.Scores): does the photo's style keep
+        the layout as readable as the seeds' (the report's miou)?"""
         out = {"images": len(self.own["block_colour"])}
+        if own_scores is not None:
+            out["own_style_miou"] = float(own_scores.miou)
+            out["own_style_pixel_accuracy"] = float(own_scores.pixel_accuracy)
         for name in DISTANCES:
             own, seeds = np.array(self.own[name]), np.array(self.seeds[name])
             out[name] = {
