@@ -3,7 +3,8 @@
 # val photo (read from CamVid's folder; the pictures are derived images, as the sample grids are):
 #   docs/style-from-photo.png   the app (scripts/screenshot.sh) in the compare view, camvid-clade taking a
 #                               photo's style, camvid-spade (no style encoder) beside it
-#   docs/edit-photo.png         the app editing a photo (--edit-photo): its layout in the canvas, the photo
+#   docs/edit-photo.png         the app editing a photo with camvid-clade (--edit-photo, --edit-layout): the
+#                               cars repainted as road in the canvas, the edited photo beside it
 #   docs/samples/edit-photo.png the command line's edit: photo, its layout with the car repainted as road,
 #                               the edited photo (pixels outside the mask unchanged)
 #
@@ -19,8 +20,6 @@ done
 
 SCREENSHOT_COMPARE=camvid-clade,camvid-spade SCREENSHOT_WAIT=40 SCREENSHOT_ARGS="--style-photo $style_photo" \
   scripts/screenshot.sh docs/style-from-photo.png
-SCREENSHOT_COMPARE=none SCREENSHOT_WAIT=40 SCREENSHOT_ARGS="--edit-photo $edit_photo" \
-  scripts/screenshot.sh docs/edit-photo.png
 
 cargo build --release --quiet
 bin=target/release/scenebrush
@@ -36,6 +35,10 @@ a = np.asarray(Image.open(sys.argv[1])).copy()
 a[a == 8] = 3
 Image.fromarray(a).save(sys.argv[2])
 EOF_PY
+# The app editing the photo with camvid-clade, the same repaint applied as if painted (--edit-layout).
+SCREENSHOT_COMPARE=none SCREENSHOT_WAIT=40 \
+  SCREENSHOT_ARGS="--model camvid-clade --edit-photo $edit_photo --edit-layout $work/edited.png" \
+  scripts/screenshot.sh docs/edit-photo.png
 "$bin" edit --photo "$edit_photo" --layout "$work/edited.png" --model camvid-clade -o "$work/edited-photo.png"
 PYTHONPATH=trainer .venv/bin/python - "$edit_photo" "$work/layout.png" "$work/edited.png" "$work/edited-photo.png" \
   docs/samples/edit-photo.png <<'EOF_PY'

@@ -857,6 +857,52 @@ fn the_command_line_can_start_the_app_in_a_photos_style_or_editing_a_photo() {
         ..args()
     });
     let session = h.state().editing().expect("editing the photo");
-    assert_eq!(h.state().labels(), &session.edit.original_layout);
-    assert_eq!(h.state().state().style, StyleChoice::Photo(photo));
+    let original = session.edit.original_layout.clone();
+    assert_eq!(h.state().labels(), &original);
+    assert_eq!(h.state().state().style, StyleChoice::Photo(photo.clone()));
+
+    // --edit-layout: an edited layout (a rectangle of another class) repaints the photo's, one
+    // undo step after it, and the edit goes on with the changed pixels as its mask.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut edited = original.clone();
+    let class = (original.get(20, 20).expect("inside") + 1) % 11;
+    for y in 10..40 {
+        for x in 10..60 {
+            edited.set(x, y, class);
+        }
+    }
+    let edited_path = dir.path().join("edited.png");
+    scenebrush::io::save_label_ids_png(&edited_path, &edited, false).expect("write the layout");
+    let h = started(AppArgs {
+        edit_photo: Some(photo.clone()),
+        edit_layout: Some(edited_path),
+        ..args()
+    });
+    let session = h.state().editing().expect("still editing the photo");
+    assert_eq!(h.state().labels(), &edited);
+    let mask = EditMask::from_layouts(&original, &edited).expect("mask");
+    assert!(mask.changed_pixels() > 0);
+    assert_eq!(session.mask, mask);
+    assert!(session.is_current(h.state().layout_version()));
+
+    // --model picks the model painted for; an unknown one is named, with the models found.
+    let h = started(AppArgs {
+        model: Some(CCFPSE_E.to_string()),
+        ..args()
+    });
+    assert_eq!(h.state().state().active_model.as_deref(), Some(CCFPSE_E));
+    let mut h = harness(SceneBrushApp::new(
+        &AppArgs {
+            model: Some("no-such-model".to_string()),
+            ..args()
+        },
+        active(SPADE_E),
+    ));
+    wait(&mut h);
+    let error = take_error(&mut h);
+    assert!(
+        error.title.contains("no-such-model") && error.message.contains(CCFPSE_E),
+        "{error:?}"
+    );
+    assert_eq!(h.state().state().active_model.as_deref(), Some(SPADE_E));
 }

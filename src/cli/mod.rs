@@ -47,6 +47,14 @@ pub struct Cli {
     /// Photo the GUI starts editing: its layout goes into the canvas
     #[arg(long, value_name = "PHOTO")]
     pub edit_photo: Option<PathBuf>,
+    /// With --edit-photo: the edited layout (as `edit --layout`), put into the canvas as a
+    /// repaint of the photo's, which Undo brings back
+    #[arg(long, value_name = "EDITED.png", requires = "edit_photo")]
+    pub edit_layout: Option<PathBuf>,
+    /// Generator the GUI paints for (the active model), e.g. camvid-clade; `scenebrush models`
+    /// lists them
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -154,6 +162,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 session_file: crate::ui::default_session_file(),
                 style_photo: cli.style_photo.clone(),
                 edit_photo: cli.edit_photo.clone(),
+                edit_layout: cli.edit_layout.clone(),
+                model: cli.model.clone(),
             },
             cli.precision,
         ),

@@ -29,6 +29,9 @@ pub struct SceneBrushApp {
     styled: bool,
     /// What the command line asked the GUI to do once it is up (`--edit-photo`, `--style-photo`).
     start_commands: Vec<Command>,
+    /// `--edit-layout`: applied once the edit `--edit-photo` starts is in place (dropped if it
+    /// could not start; its error says why).
+    start_edit_layout: Option<std::path::PathBuf>,
 }
 
 impl SceneBrushApp {
@@ -52,6 +55,7 @@ impl SceneBrushApp {
             memory: ViewMemory::default(),
             styled: false,
             start_commands,
+            start_edit_layout: args.edit_photo.as_ref().and(args.edit_layout.clone()),
         }
     }
 
@@ -92,6 +96,14 @@ impl SceneBrushApp {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
         let mut commands = std::mem::take(&mut self.start_commands);
+        // The start edit's photo job has ended (the start commands ran first).
+        if commands.is_empty()
+            && self.res.photo_job.is_none()
+            && let Some(path) = self.start_edit_layout.take()
+            && self.res.edit.is_some()
+        {
+            commands.push(Command::ApplyEditedLayout(path));
+        }
         commands.extend(polled.commands);
         views::dropped_files_ui(ctx, &self.memory, &mut commands);
         self.apply_commands(ctx, commands);

@@ -14,7 +14,7 @@ use crate::io::{IoError, save_image};
 use crate::ui::resources::{EditSession, ExportJob, OverwriteQuestion, Resources};
 use crate::ui::state::{AppState, SaveKind, View};
 
-use super::files::file_name;
+use super::files::{file_name, read_layout_for_canvas};
 use super::style::start_style_job;
 
 /// Whether `photo` can be edited with the active model (it can take the segmenter's layouts);
@@ -81,6 +81,30 @@ pub fn photo_segmented(
         "Editing {name}: repaint its layout; the photo is kept outside what you change ({style}). \
          Undo restores the painting before."
     ));
+}
+
+/// Repaints the photo being edited with the layout in `path` (fitted to the canvas as File >
+/// Open fits a layout): one undo step, and the edit goes on.
+pub fn apply_edited_layout(path: &Path, res: &mut Resources) {
+    let title = format!("Cannot repaint with {}", file_name(path));
+    let Some(session) = &res.edit else {
+        return res.messages.show_error(
+            title,
+            "No photo is being edited: an edited layout repaints a photo opened with File > \
+             Edit a photo… (or --edit-photo).",
+        );
+    };
+    let name = session.photo_name();
+    match read_layout_for_canvas(path, res) {
+        Ok(map) => {
+            res.doc.replace_labels(map);
+            res.messages.show_notice(format!(
+                "Repainted {name} with {} (Undo restores the photo's layout)",
+                path.display()
+            ));
+        }
+        Err(e) => res.messages.show_error(title, e.to_string()),
+    }
 }
 
 /// Leaves photo editing, saying why.

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{TryRecvError, channel};
 
+use crate::canvas::LabelMap;
 use crate::io::{
     GridCell, IoError, compare_grid, save_image, save_label_color_png, save_label_ids_png,
 };
@@ -180,11 +181,7 @@ pub fn open_layout(path: &Path, state: &mut AppState, res: &mut Resources) {
         );
         return;
     }
-    let doc = &res.doc;
-    let (w, h) = (doc.labels.width(), doc.labels.height());
-    let loaded = crate::io::load_label_png(path, &doc.classes, doc.dontcare)
-        .and_then(|map| crate::io::fit_label_map(map, w, h, path));
-    match loaded {
+    match read_layout_for_canvas(path, res) {
         Ok(map) => {
             res.doc.replace_labels(map);
             res.doc.source = Some(path.to_path_buf());
@@ -198,6 +195,14 @@ pub fn open_layout(path: &Path, state: &mut AppState, res: &mut Resources) {
             .messages
             .show_error(format!("Could not open {}", file_name(path)), e.to_string()),
     }
+}
+
+/// The layout PNG in `path` in the canvas's classes, fitted to its size.
+pub fn read_layout_for_canvas(path: &Path, res: &Resources) -> Result<LabelMap, IoError> {
+    let doc = &res.doc;
+    let (w, h) = (doc.labels.width(), doc.labels.height());
+    crate::io::load_label_png(path, &doc.classes, doc.dontcare)
+        .and_then(|map| crate::io::fit_label_map(map, w, h, path))
 }
 
 /// The file name of `path` for titles (the whole path when it has none).

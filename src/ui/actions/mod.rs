@@ -85,6 +85,11 @@ pub fn apply(
                 photo::start_photo_job(&path, PhotoPurpose::Edit, state, res);
             }
         }
+        Command::ApplyEditedLayout(path) => {
+            if res.doc.stroke.is_none() {
+                edit::apply_edited_layout(&path, res);
+            }
+        }
         Command::StopEditing => edit::stop_editing(res, ""),
         Command::SetEditView(view) => state.edit_view = view,
         Command::RescanModels => models::rescan(res),

@@ -28,7 +28,7 @@ pub use session::SessionFile;
 pub use startup::{
     AppArgs, LayoutCandidates, SessionNotice, SessionOutcome, StartLayout, choose_active,
     choose_models, default_base_model, example_layouts, keep_session_aside, load_order,
-    plan_start_layout,
+    plan_start_layout, requested_model,
 };
 pub use style::{
     EncodedStyle, ModelStyle, StyleJob, StyleJobResult, StyleRuntime, fingerprint,
@@ -73,7 +73,21 @@ impl Resources {
         let registry = ModelRegistry::scan_metadata(&args.model_dirs);
         let mut models = Models::new(registry, runtime_info, args.provider, state.precision);
         let generators = models.generator_packages();
-        choose_models(state, &models.generator_ids(), |id| models.is_usable(id));
+        let ids = models.generator_ids();
+        let usable = |id: &str| models.is_usable(id);
+        let model_error = match args
+            .model
+            .as_deref()
+            .map(|id| requested_model(id, &ids, usable))
+        {
+            Some(Ok(id)) => {
+                state.active_model = Some(id);
+                None
+            }
+            Some(Err(e)) => Some(e),
+            None => None,
+        };
+        choose_models(state, &ids, usable);
         models.start_worker(load_order(generators.clone(), state));
 
         let active = state
@@ -110,7 +124,8 @@ impl Resources {
             saved: None,
         };
         let mut messages = Messages {
-            error: layout.error,
+            // A layout that cannot be opened is the more pressing (the painting it was).
+            error: layout.error.or(model_error),
             notice: None,
         };
         if let Some(text) = session_notice.notice {

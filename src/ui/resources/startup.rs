@@ -24,6 +24,35 @@ pub struct AppArgs {
     pub style_photo: Option<PathBuf>,
     /// Start editing this photo once the window is up (as File → *Edit a photo…* does).
     pub edit_photo: Option<PathBuf>,
+    /// With `edit_photo`: the edited layout to start the edit with, as if painted over the
+    /// photo's (the command line's `edit --layout`).
+    pub edit_layout: Option<PathBuf>,
+    /// The model to paint for (the active one) instead of the one chosen last time.
+    pub model: Option<String>,
+}
+
+/// The model the command line asks for as the active one, or why it cannot be: not among the
+/// `generators` found, or found but not `usable` (the Models window says why).
+pub fn requested_model(
+    wanted: &str,
+    generators: &[String],
+    usable: impl Fn(&str) -> bool,
+) -> Result<String, ErrorReport> {
+    if usable(wanted) {
+        return Ok(wanted.to_string());
+    }
+    let title = format!("Cannot start with the model {wanted}");
+    let message = if generators.iter().any(|id| id == wanted) {
+        format!("{wanted} was found but cannot run; the Models window says why.")
+    } else if generators.is_empty() {
+        format!("No generator model was found, so {wanted} cannot be either.")
+    } else {
+        format!(
+            "No generator model has the id {wanted}. The models found: {}.",
+            generators.join(", ")
+        )
+    };
+    Err(ErrorReport { title, message })
 }
 
 /// `current` if it is usable, else the first usable of `generators` (in their order: the
@@ -243,6 +272,25 @@ mod tests {
 
     fn ids(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_requested_model_is_taken_when_usable_else_the_error_says_why() {
+        let generators = ids(&["a", "broken"]);
+        let usable = |id: &str| id == "a";
+        assert_eq!(
+            requested_model("a", &generators, usable),
+            Ok("a".to_string())
+        );
+        let found = requested_model("broken", &generators, usable).expect_err("cannot run");
+        assert!(found.message.contains("cannot run"), "{found:?}");
+        let unknown = requested_model("nope", &generators, usable).expect_err("not found");
+        assert!(
+            unknown.title.contains("nope") && unknown.message.contains("a, broken"),
+            "{unknown:?}"
+        );
+        let none = requested_model("nope", &[], |_| false).expect_err("no models");
+        assert!(none.message.contains("No generator model"), "{none:?}");
     }
 
     #[test]

@@ -151,6 +151,9 @@ pub enum Command {
     /// becomes the current one, and the result shows the photo with the generated image blended
     /// in only where the layout is changed. `None` asks with a file dialog.
     EditPhoto(Option<PathBuf>),
+    /// Puts this PNG's layout into the canvas as a repaint of the photo being edited (one undo
+    /// step; the edit goes on, the changed pixels are its mask): `--edit-layout`.
+    ApplyEditedLayout(PathBuf),
     /// Leaves photo editing (the layout stays in the canvas).
     StopEditing,
     /// What the result shows while a photo is edited.
