@@ -22,6 +22,7 @@ from PIL import Image
 
 from record import sha256  # this folder: scripts are run by path, so it is on sys.path
 from scenebrush_trainer.export.finetune import write_finetune_checkpoint
+from scenebrush_trainer.training import checkpoint
 
 MAX_FILES, MAX_FILE, MAX_TOTAL = 8, 16 * 2**20, 64 * 2**20
 PIECE = MAX_FILE - 2**16  # a little under the limit
@@ -52,7 +53,7 @@ def gan_weights(run: Path, stage: Path, out: Path) -> dict:
         return {"error": f"{ckpt} is missing: no weights from this run"}
     folder = stage / run.name
     folder.mkdir()
-    finetune = write_finetune_checkpoint(ckpt, folder)  # folder/checkpoint.pt, float16
+    finetune = write_finetune_checkpoint(checkpoint.load(ckpt), folder)  # folder/checkpoint.pt, float16
     packed = stage / f"{run.name}.pt.gz"
     with open(finetune, "rb") as src, gzip.open(packed, "wb", compresslevel=6) as dst:
         shutil.copyfileobj(src, dst)

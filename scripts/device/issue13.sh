@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Issue 13 on one lent GPU, in about 8 minutes: SPADE and CC-FPSE (`small`, z 256, VAE style encoder, FPSE,
-# L1 20: the shipped recipe without the mode-seeking term, which the encoder excludes) and the FC-DenseNet56
-# segmenter, trained side by side on the one GPU, each for as long as fits (scripts/device/timebox.py: a probe
+# Issue 13 on one lent GPU, in about 8 minutes: SPADE (with style norms) and CC-FPSE (`small`, z 256, VAE style
+# encoder, FPSE, L1 20: the shipped recipe without the mode-seeking term, which the encoder excludes), and with
+# SEGMENTER=1 the FC-DenseNet56 segmenter, trained side by side on the one GPU, each for as long as fits (scripts/device/timebox.py: a probe
 # measures its speed, the run then goes on with the steps or epochs that end it, annealed, before the guard);
 # then scripts/device/collect.py puts the weights, logs and run record under $OUT within the tool's limits.
 # scripts/device/unpack.sh turns them into packages here. trainer/README.md, "A lent GPU", has the device call.
@@ -10,7 +10,8 @@
 #   bash scripts/device/issue13.sh --smoke             # here, on the CPU: a few steps, into runs/device-smoke/
 #
 # Settings (environment): BUDGET_S (the whole script's wall time: 480 on the GPU), GAN_BATCH, AMP, EMA,
-# SEG_ARCH, SEG_WIDTH, SEG_BATCH, PRESET, THREADS, DATA, WORK; see the defaults below.
+# SEG_ARCH, SEG_WIDTH, SEG_BATCH, PRESET, THREADS, DATA, WORK, STYLE_NORMS (1: SPADE with --style-norms),
+# SEGMENTER (1: train the segmenter too; off since the ruler is met); see the defaults below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 t0=$(date +%s)
@@ -33,7 +34,9 @@ else
   # the initial weights in the exported ones even if only ~500 steps fit
   : "${EMA:=0.99}"
 fi
-: "${PRESET:=small}" "${SEG_ARCH:=fcdensenet56}" "${SEG_BATCH:=8}"
+: "${PRESET:=small}" "${SEG_ARCH:=fcdensenet56}" "${SEG_BATCH:=8}" "${STYLE_NORMS:=1}"
+# The ruler (models/camvid-segmenter, val mIoU 0.61) is met: by default the generators get the GPU to themselves.
+: "${SEGMENTER:=0}"
 export PYTHONPATH=trainer PYTHONUNBUFFERED=1
 
 if [ -e "$WORK" ]; then
@@ -57,8 +60,10 @@ guard=$((t0 + BUDGET_S - 60))
 end=$((guard - 15))
 extra=()
 [ "$DEVICE" = cuda ] && extra=(--channels-last)
-gan_recipe() { # $1: generator
-  echo --data "$DATA" --preset "$PRESET" --generator "$1" --discriminator fpse --encoder --z-dim 256 \
+gan_recipe() { # $1: generator; SPADE with style norms (a style that carries light and colour: trainer/README.md)
+  local norms=
+  [ "$1" = spade ] && [ "$STYLE_NORMS" = 1 ] && norms=--style-norms
+  echo --data "$DATA" --preset "$PRESET" --generator "$1" $norms --discriminator fpse --encoder --z-dim 256 \
     --lambda-l1 20 --lambda-feat 10 --ema "$EMA" --seed 1 --batch-size "$GAN_BATCH" --amp "$AMP" \
     --checkpoint-every 200 --sample-every "$SAMPLE_EVERY" --log-every "$LOG_EVERY" "${extra[@]}"
 }
@@ -80,19 +85,23 @@ spade=$!
 # shellcheck disable=SC2046
 "${timebox[@]}" gan --run "$WORK/ccfpse" --probe "$PROBE_STEPS" -- $(gan_recipe ccfpse) &
 ccfpse=$!
-"${timebox[@]}" segmenter --run "$WORK/segmenter" --probe "$SEG_PROBE" --guess "$SEG_GUESS" -- "${seg_recipe[@]}" &
-seg=$!
+seg= seg_runs=()
+if [ "$SEGMENTER" = 1 ]; then
+  "${timebox[@]}" segmenter --run "$WORK/segmenter" --probe "$SEG_PROBE" --guess "$SEG_GUESS" -- "${seg_recipe[@]}" &
+  seg=$!
+  seg_runs=(segmenter)
+fi
 if [ "$DEVICE" = cuda ] && command -v nvidia-smi >/dev/null; then # GPU load and memory every 10 s, for the logs
   nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 10 >"$WORK/gpu.csv" &
   smi=$!
 fi
 status=0
-for pid in $spade $ccfpse $seg; do
+for pid in $spade $ccfpse ${seg:+$seg}; do
   wait "$pid" || status=$?
 done
 if [ -n "${smi:-}" ]; then kill "$smi" 2>/dev/null || true; fi
 echo "issue13: jobs done after $(($(date +%s) - t0)) s (timebox status $status)"
 
-"$PYTHON" scripts/device/collect.py --work "$WORK" --out "$OUT" --gan spade ccfpse --segmenter segmenter || status=$?
+"$PYTHON" scripts/device/collect.py --work "$WORK" --out "$OUT" --gan spade ccfpse --segmenter "${seg_runs[@]}" || status=$?
 echo "issue13: finished after $(($(date +%s) - t0)) s; results in $OUT (status $status)"
 exit "$status"
