@@ -32,8 +32,9 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 #   --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50
 # clade3-style-192x256 fine-tuned it with style norms (session 8: its z and its encoder's photo barely changed
 # the image; trainer/README.md, "Style that carries light and colour"), from runs/long/clade2-enc-192x256, to step
-# 5142, shipped as models/camvid-clade (not carried: the package's checkpoint.pt holds the same weights). On this
-# machine `start` resumes it; on a fresh one it starts again from models/camvid-clade (step 0, same recipe).
+# 5142, shipped as models/camvid-clade, and on to 17336 (session 9, carried: mIoU 0.457, FID 208.7). `restore`
+# puts the carried run back on a fresh machine; `start` resumes it (without either it would start again from
+# models/camvid-clade: --init-from).
 LONG_RUNS=(
   "clade3-style-192x256|364ac3e|--data $DATA --init-from models/camvid-clade --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
 )
