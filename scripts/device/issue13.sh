@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 13 on one lent GPU, in about 8 minutes: SPADE (with style norms) and CC-FPSE (`small`, z 256, VAE style
 # encoder, FPSE, L1 20: the shipped recipe without the mode-seeking term, which the encoder excludes), and with
-# SEGMENTER=1 the FC-DenseNet56 segmenter, trained side by side on the one GPU, each for as long as fits (scripts/device/timebox.py: a probe
-# measures its speed, the run then goes on with the steps or epochs that end it, annealed, before the guard);
+# SEGMENTER=1 the FC-DenseNet56 segmenter, trained side by side on the one GPU, each for as long as fits
+# (scripts/device/timebox.py: a probe measures its speed, the run then goes on with the steps or epochs that end
+# it, annealed, before the guard);
 # then scripts/device/collect.py puts the weights, logs and run record under $OUT within the tool's limits.
 # scripts/device/unpack.sh turns them into packages here. trainer/README.md, "A lent GPU", has the device call.
 #
