@@ -5,6 +5,7 @@ process; on CUDA, peak allocated GPU memory.
 
     PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/train_speed.py --preset small --steps 5
     PYTHONPATH=trainer python trainer/benchmarks/train_speed.py --preset paper --device cuda --batch-size 4 --amp bf16
+    PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/train_speed.py --discriminator fpse --amp off bf16
 """
 
 import argparse
@@ -81,7 +82,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"])
+    p.add_argument("--amp", nargs="+", default=["off"], choices=["off", "bf16", "fp16"],
+                   help="one or more: each network in each, one after the other (bf16 runs on CPUs too)")  # fmt: skip
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--threads", type=int)
     args = p.parse_args()
@@ -89,7 +91,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     for gen in args.generator:
         for disc in args.discriminator:
-            print(json.dumps(bench(gen, disc, args)), flush=True)
+            for amp in args.amp:  # adjacent, so that both see the same machine load
+                print(json.dumps(bench(gen, disc, argparse.Namespace(**{**vars(args), "amp": amp}))), flush=True)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,9 @@ def add_arguments(p) -> None:
     g.add_argument("--diffaug", type=parsed_by(parse_policy, "policy"), metavar="POLICY",
                    help=f"DiffAugment on every image D sees: {OFF} (default) or a comma-separated list of "
                    f"{', '.join(POLICIES)}, e.g. {','.join(POLICIES)}")  # fmt: skip
-    g.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision (CUDA only)")
+    g.add_argument("--amp", choices=["off", "bf16", "fp16"],
+                   help="mixed precision: bf16 on a CPU or CUDA, fp16 on CUDA; default off (trainer/README.md, "
+                   "\"Mixed precision on a CPU\")")  # fmt: skip
     g.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
     g.add_argument("--compile", nargs="?", const="on", default="auto", choices=MODES,
                    help="torch.compile G and D: minutes of compiling, then 1.3-1.5x faster steps; auto (default) "

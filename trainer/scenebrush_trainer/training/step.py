@@ -25,9 +25,10 @@ class Nets:
 
 
 def autocast(device: torch.device, amp: str):
-    if device.type != "cuda" or amp == "off":
+    """bf16 runs on CPU too (oneDNN's bf16 kernels: 1.6-1.9x on CPUs with AVX-512 BF16 or AMX); fp16 is CUDA's."""
+    if amp == "off":
         return nullcontext()
-    return torch.autocast("cuda", dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
+    return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
 
 
 def step(

@@ -30,7 +30,8 @@ PHASES = ("plan", "train", "score", "report", "carry")
 def add_arguments(p) -> None:
     p.add_argument("phase", choices=PHASES, help="plan, train, score, report or carry")
     p.add_argument("--budget", choices=sorted(BUDGETS), default="smoke",
-                   help="study-96x128 (the study) or smoke (plumbing, a few steps); default smoke")  # fmt: skip
+                   help="study-96x128 (the study), amp-check (bf16 against the study's float32 runs) or smoke "
+                   "(plumbing, a few steps); default smoke")  # fmt: skip
     p.add_argument("--work", type=Path, help="work folder (default runs/study/BUDGET)")
     p.add_argument("--data", metavar="DIR", help="CamVid root (default ../shared/data/camvid or $SCENEBRUSH_CAMVID)")
     p.add_argument("--threads", type=integer(1), help="CPU threads of this process (default: the budget's, 1)")
