@@ -101,3 +101,15 @@ def test_a_fine_tune_adds_style_norms_trains_them_and_exports_them(tiny_data, tm
     meta = json.loads((tmp_path / "pkg" / "model.json").read_text())
     assert meta["training"]["config"]["style_norms"] is True
     assert (tmp_path / "pkg" / "encoder.onnx").is_file()
+
+
+def test_a_fine_tune_adds_a_style_encoder_to_a_model_without_one(tiny_data, tmp_path):
+    base, ft = tmp_path / "base", tmp_path / "ft"
+    assert main(train_args(tiny_data, base, "--generator", "ccfpse", "--steps", "1")) == 0
+    assert not checkpoint.load(base / "checkpoint.pt")["model_config"]["encoder"]
+    args = train_args(tiny_data, ft, "--init-from", str(base), "--encoder", "--steps", "1", "--export-to",
+                      str(tmp_path / "pkg"))  # fmt: skip
+    assert main(args) == 0
+    ckpt = checkpoint.load(ft / "checkpoint.pt")
+    assert ckpt["model_config"]["encoder"] and ckpt["model_config"]["generator"] == "ccfpse"
+    assert ckpt["E"] is not None and (tmp_path / "pkg" / "encoder.onnx").is_file()

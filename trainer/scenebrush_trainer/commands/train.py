@@ -35,7 +35,9 @@ def add_arguments(p) -> None:
     for name in ("height", "width"):  # the multiple of 32 (64 with --more) is checked with the model
         g.add_argument(f"--{name}", type=integer(32, hint=" (a multiple of 32, or of 64 with --more)"),
                        help="override the preset")  # fmt: skip
-    g.add_argument("--encoder", action="store_true", help="train a VAE style encoder (exported as encoder.onnx)")
+    g.add_argument("--encoder", action="store_true",
+                   help="train a VAE style encoder (exported as encoder.onnx); with --init-from, adds one to the "
+                   "model fine-tuned")  # fmt: skip
     g.add_argument("--style-norms", action="store_true",
                    help="spade generator: z also sets a gamma and beta per channel in every norm, and the style "
                    "encoder also sees the photo's mean colours, so that a style (a seed, or a photo through "

@@ -166,9 +166,14 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
         train_cfg = from_dict(TrainConfig, {**ckpt["train_config"], "steps": steps})
     elif init:  # fine-tuning keeps the architecture and sizes, and the loss weights unless given
         model = from_dict(ModelConfig, init["model_config"])
-        if opts.model.style_norms and not model.style_norms:  # the one addition a fine-tune may make
+        # the additions a fine-tune may make: style norms (starting at zero: the same images at first) and a style
+        # encoder (fresh: its z starts near the prior the generator was trained on)
+        if opts.model.style_norms and not model.style_norms:
             model = replace(model, style_norms=True)
             log.info("adding style norms to %s's generator (starting at zero)", opts.init_from)
+        if opts.model.encoder and not model.encoder:
+            model = replace(model, encoder=True)
+            log.info("adding a style encoder to %s's model (fresh weights)", opts.init_from)
         train_cfg = inherit_recipe(train_cfg, init["train_config"], opts.inherit, opts.init_from)
     validate(model)
     validate_recipe(model, train_cfg)
