@@ -32,11 +32,19 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 #   --lambda-l1 20 --ema 0.999 --seed 1 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50
 # clade3-style-192x256 fine-tuned it with style norms (session 8: its z and its encoder's photo barely changed
 # the image; trainer/README.md, "Style that carries light and colour"), from runs/long/clade2-enc-192x256, to step
-# 5142, shipped as models/camvid-clade, and on to 17336 (session 9, carried: mIoU 0.457, FID 208.7). `restore`
+# 5142, shipped as models/camvid-clade, and on to 17336 (session 9, carried: mIoU 0.457, FID 208.7) and 27018
+# (session 10, carried; probes at 18000 / 19000 / 20000: mIoU 0.462 / 0.460 / 0.472, mean 0.465, under the 0.490
+# gate; FID 206 / 223 / 215). `restore`
 # puts the carried run back on a fresh machine; `start` resumes it (without either it would start again from
 # models/camvid-clade: --init-from).
+# ccfpse2-enc-192x256 (session 10, issue 13): CC-FPSE fine-tuned from camvid-ccfpse (whose weights
+# `recover-weights` rebuilds from its model.onnx, the discriminator from camvid-spade's checkpoint: RECOVERED) with a
+# style encoder added, L1 20, no mode seeking (the encoder gives each photo its z), in bf16 (1.65x for CC-FPSE on this
+# CPU, judged as good as float32 at equal steps: trainer/README.md, "Mixed precision on a CPU").
+RECOVERED=runs/long/ccfpse-recovered
 LONG_RUNS=(
   "clade3-style-192x256|364ac3e|--data $DATA --init-from models/camvid-clade --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
+  "ccfpse2-enc-192x256|8a472f7|--data $DATA --init-from $RECOVERED --encoder --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 3 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
@@ -118,6 +126,10 @@ start)
     pin "runs/long/code/$commit" "$commit"
     resume=()
     [ -f "$out/checkpoint.pt" ] && resume=(--resume)
+    if [ ${#resume[@]} -eq 0 ] && [[ " $args " == *" --init-from $RECOVERED "* ]] && [ ! -f "$RECOVERED/checkpoint.pt" ]; then
+      trainer recover-weights --package models/camvid-ccfpse --discriminator-from models/camvid-spade --data "$DATA" \
+        --out "$RECOVERED" >/dev/null
+    fi
     # shellcheck disable=SC2086 # the arguments are words
     detach "$out.pid" "$out.log" env PYTHONPATH="runs/long/code/$commit/trainer" OMP_NUM_THREADS=1 "$PY" \
       -m scenebrush_trainer train $args ${COMPILE:+--compile "$COMPILE"} --out "$out" --events "$out.events.jsonl" \

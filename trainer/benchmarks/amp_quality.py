@@ -1,8 +1,9 @@
 """Benchmark: does bf16 autocast (`train --amp bf16`) train as well as float32 at equal steps? Compares the scored
 runs of the `amp-check` budget (SPADE + PatchGAN, 367 pairs, bf16, training seeds 0-2) with the same cell of the
 study (float32, same seeds, same budget, same ruler), seed by seed and as mean +- SD, at every snapshot and at the
-end. bf16 passes when its mean final mIoU, KID and FID each lie within 2 SD of the float32 seeds' values (the rule
-`quantize` applies to int8). Speed is not measured here (the runs saw different machine loads): train_speed.py
+end. bf16 passes when it is no worse beyond the seed-to-seed spread: its mean final mIoU at least the float32 mean
+minus 2 SD, its mean KID and FID at most the float32 mean plus 2 SD (better beyond 2 SD is reported, not refused).
+Speed is not measured here (the runs saw different machine loads): train_speed.py
 --amp off / bf16 in one run is the speed figure.
 
     T="env PYTHONPATH=trainer OMP_NUM_THREADS=1 .venv/bin/python -m scenebrush_trainer"
@@ -71,14 +72,15 @@ def main() -> None:
     verdict = {}
     for k in METRICS:
         (m32, sd32), (m16, sd16) = spread([r[k] for r in fp32.values()]), spread([r[k] for r in bf16.values()])
-        inside = abs(m16 - m32) <= 2 * sd32
-        verdict[k] = {"float32": [m32, sd32], "bf16": [m16, sd16], "within_2sd": inside}
+        better = m16 - m32 if k == "miou" else m32 - m16  # > 0: bf16 better
+        side = "within" if abs(better) <= 2 * sd32 else ("better than" if better > 0 else "WORSE than")
+        verdict[k] = {"float32": [m32, sd32], "bf16": [m16, sd16], "no_worse": better >= -2 * sd32, "side": side}
         print(f"{k}: float32 {m32:.4f} +- {sd32:.4f} ({len(fp32)} seeds), bf16 {m16:.4f} +- {sd16:.4f} "
-              f"({len(bf16)} seeds): {'within' if inside else 'OUTSIDE'} 2 SD of float32")  # fmt: skip
+              f"({len(bf16)} seeds): {side} 2 SD of float32")  # fmt: skip
     for name, runs in (("float32", fp32), ("bf16", bf16)):
         for seed, r in sorted(runs.items()):
             print(f"curve mIoU {name} seed {seed}: {r['curve']}")
-    passed = all(v["within_2sd"] for v in verdict.values())
+    passed = all(v["no_worse"] for v in verdict.values())
     print(f"bf16 {'passes' if passed else 'fails'} the gate ({len(bf16)} bf16 seeds scored)")
     if args.json:
         args.json.write_text(json.dumps({"bf16": bf16, "float32": fp32, "verdict": verdict, "passed": passed},

@@ -6,6 +6,7 @@ Reports the compile time (first steps) and images/s as the median of rounds that
 so machine load hits both.
 
     PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/compile_speed.py --generator spade --discriminator fp
+    PYTHONPATH=trainer .venv/bin/python trainer/benchmarks/compile_speed.py --amp bf16   # both copies in bf16
 """
 
 import argparse
@@ -33,6 +34,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--steps-per-round", type=int, default=5)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--amp", default="off", choices=["off", "bf16"], help="both copies in this precision")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     model = model_config(args.preset, generator=args.generator, discriminator=args.discriminator,
@@ -43,7 +45,7 @@ def main() -> None:
     z = torch.randn(1, model.z_dim, generator=gen)
     runs, first, setup_s = {}, {}, {}
     for name, compiled in (("eager", False), ("compile", True)):
-        train = train_config(compile=compiled)
+        train = train_config(compile=compiled, amp=args.amp)
         torch.manual_seed(0)
         nets, _ = build_nets(model, train, args.num_classes, distributed.setup("cpu"))
         t = time.perf_counter()
@@ -59,7 +61,7 @@ def main() -> None:
             rates[name].append(args.steps_per_round / (time.perf_counter() - t))
     worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-6) for a, b in zip(first["eager"], first["compile"]) for k in a)
     print(json.dumps({
-        "recipe": f"{args.generator}+{args.discriminator}", "preset": args.preset,
+        "recipe": f"{args.generator}+{args.discriminator}", "preset": args.preset, "amp": args.amp,
         "size": f"{args.height}x{args.width}", "threads": torch.get_num_threads(),
         "machine": platform.processor() or platform.machine(),
         "first_3_steps_s": {k: round(v, 1) for k, v in setup_s.items()},

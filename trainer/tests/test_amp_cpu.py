@@ -1,5 +1,6 @@
 """bf16 autocast on a CPU (`--amp bf16`): a training step computes what float32 computes to bf16's precision, a run
-with it checkpoints, resumes and exports a float32 package; fp16, which CPUs do not run, is refused up front."""
+with it checkpoints, resumes and exports a float32 package; fp16, which CPUs do not run, is refused up front;
+`--amp auto` (the default) takes bf16 only where it pays, and the run records what it took."""
 
 import copy
 import json
@@ -12,7 +13,7 @@ from conftest import read_events, step_losses, train_args
 from scenebrush_trainer.cli import main
 from scenebrush_trainer.export import onnx_export
 from scenebrush_trainer.networks import build_discriminator, build_generator
-from scenebrush_trainer.training import checkpoint
+from scenebrush_trainer.training import checkpoint, precision
 from scenebrush_trainer.training.config import model_config, train_config
 from scenebrush_trainer.training.step import Nets, step
 
@@ -73,3 +74,31 @@ def test_fp16_on_a_cpu_is_refused_before_training_and_names_the_option(tiny_data
     err = capsys.readouterr().err
     assert "--amp fp16" in err and "--amp bf16" in err
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_auto_takes_bf16_only_where_it_pays_and_says_why():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert precision.choose("auto", 16, cpu, native=True).amp == "bf16"  # `small` on a CPU with bf16
+    assert precision.choose("auto", 64, cpu, native=True).amp == "bf16"
+    tiny = precision.choose("auto", 4, cpu, native=True)
+    assert tiny.amp == "off" and "ngf 4" in tiny.reason
+    emulated = precision.choose("auto", 16, cpu, native=False)
+    assert emulated.amp == "off" and "no native bf16" in emulated.reason
+    assert precision.choose("auto", 16, cuda).amp == "off"
+    # what is asked for is what runs, with a word when it will be slow
+    assert precision.choose("off", 16, cpu, native=True).amp == "off"
+    slow = precision.choose("bf16", 16, cpu, native=False)
+    assert slow.amp == "bf16" and "emulated" in slow.reason
+    assert precision.choose("fp16", 16, cuda).amp == "fp16"
+    with pytest.raises(ValueError, match="--amp fp16 needs a CUDA device"):
+        precision.choose("fp16", 16, cpu, native=True)
+    with pytest.raises(ValueError, match="choose one of"):
+        precision.choose("fp8", 16, cpu)
+
+
+def test_a_run_records_what_auto_chose(tiny_data, tmp_path):
+    events = tmp_path / "events.jsonl"
+    assert main(train_args(tiny_data, tmp_path / "run", "--steps", "1", "--events", str(events))) == 0
+    start = next(e for e in read_events(events) if e["event"] == "start")
+    assert start["train"]["amp"] == "off"  # the tiny preset is too narrow for bf16
+    assert checkpoint.load(tmp_path / "run" / "checkpoint.pt")["train_config"]["amp"] == "off"

@@ -30,6 +30,10 @@ def test_auto_compiles_only_what_is_left_of_a_long_run():
     assert compiling.choose("on", 1, 1, 32, 32).compile and not compiling.choose("off", 10**9, 64, 512, 512).compile
     with pytest.raises(ValueError, match="--compile 'sometimes'"):
         compiling.choose("sometimes", 1, 1, 32, 32)
+    # under bf16 compiling does not pay (1.05x measured): a long bf16 run stays eager unless told to compile
+    long_bf16 = compiling.choose("auto", 10 * compiling.AUTO_IMAGES, 1, 192, 256, amp="bf16")
+    assert not long_bf16.compile and "bf16" in long_bf16.reason
+    assert compiling.choose("on", 1, 1, 32, 32, amp="bf16").compile
 
 
 def test_a_short_run_with_the_default_trains_eager(tmp_path, tiny_data):

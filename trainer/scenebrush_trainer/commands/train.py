@@ -6,7 +6,7 @@ import torch
 
 from ..export.from_checkpoint import export_checkpoint
 from ..networks import DISCRIMINATORS, GENERATORS, MODULATIONS
-from ..training import distributed
+from ..training import distributed, precision
 from ..training.compiling import MODES
 from ..training.config import MODEL_PRESETS, RECIPE, TRAIN_PRESETS, model_config, train_config
 from ..training.diffaug import OFF, POLICIES, parse_policy
@@ -72,9 +72,10 @@ def add_arguments(p) -> None:
     g.add_argument("--diffaug", type=parsed_by(parse_policy, "policy"), metavar="POLICY",
                    help=f"DiffAugment on every image D sees: {OFF} (default) or a comma-separated list of "
                    f"{', '.join(POLICIES)}, e.g. {','.join(POLICIES)}")  # fmt: skip
-    g.add_argument("--amp", choices=["off", "bf16", "fp16"],
-                   help="mixed precision: bf16 on a CPU or CUDA, fp16 on CUDA; default off (trainer/README.md, "
-                   "\"Mixed precision on a CPU\")")  # fmt: skip
+    g.add_argument("--amp", choices=precision.MODES, default="auto",
+                   help="mixed precision: bf16 (a CPU or CUDA), fp16 (CUDA) or off; auto (default) takes bf16 on a "
+                   "CPU with native bf16 for networks as wide as `small` or wider, else off (trainer/README.md, "
+                   "\"Mixed precision on a CPU\"); a resumed run keeps its own")  # fmt: skip
     g.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
     g.add_argument("--compile", nargs="?", const="on", default="auto", choices=MODES,
                    help="torch.compile G and D: minutes of compiling, then 1.3-1.5x faster steps; auto (default) "

@@ -50,7 +50,7 @@ class TrainConfig:
     ema: float = 0.0  # decay of the generator's EMA weights; 0 = off
     seed: int = 0
     flip: bool = True
-    amp: str = "off"  # off | bf16 (CPU or CUDA) | fp16 (CUDA)
+    amp: str = "off"  # off | bf16 (CPU or CUDA) | fp16 (CUDA) | auto (`train`'s default: precision.py)
     channels_last: bool = False  # CUDA only
     # torch.compile (inductor) of G and D: same numerics, faster steps after minutes of compiling (trainer/README.md)
     compile: bool = False

@@ -13,7 +13,7 @@ from ..data.check import check_dataset
 from ..data.classes import class_list_from_json
 from ..data.presets import DatasetSpec, camvid
 from ..networks.inference import inference_norm, replace_batch_norm
-from . import checkpoint, compiling, distributed
+from . import checkpoint, compiling, distributed, precision
 from .carry import CARRIED
 from .config import ModelConfig, TrainConfig, from_dict, recipe_notes, validate, validate_recipe
 from .events import Events, log
@@ -179,7 +179,10 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
     validate_recipe(model, train_cfg)
     start = ckpt["step"] if ckpt else 0
     end = min(train_cfg.steps, opts.until) if opts.until is not None else train_cfg.steps
-    choice = compiling.choose(opts.compile, end - start, train_cfg.batch_size, model.height, model.width)
+    amp = precision.choose(train_cfg.amp, model.ngf, d.device)
+    train_cfg = replace(train_cfg, amp=amp.amp)
+    log.info("%s", amp.reason)
+    choice = compiling.choose(opts.compile, end - start, train_cfg.batch_size, model.height, model.width, amp.amp)
     train_cfg = replace(train_cfg, compile=choice.compile)
     log.info("%s", choice.reason)
     spec = opts.data or (saved_spec(ckpt) if ckpt else camvid())

@@ -42,18 +42,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def check_amp(amp: str, device: torch.device) -> None:
-    if amp == "fp16" and device.type != "cuda":
-        raise ValueError("--amp fp16 needs a CUDA device; on a CPU use --amp bf16 (or off)")
-    if amp == "bf16" and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        log.warning("--amp bf16: this CPU has no native bf16 (AVX-512 BF16 or AMX), so it is emulated and slower "
-                    "than float32; train with --amp off here")  # fmt: skip
-
-
 def build_nets(
     model: ModelConfig, train: TrainConfig, num_classes: int, d: distributed.Dist
 ) -> tuple[Nets, EMA | None]:
-    check_amp(train.amp, d.device)
     G = build_generator(model, num_classes).to(d.device)
     D = build_discriminator(model, num_classes).to(d.device)
     E = build_encoder(model)

@@ -25,9 +25,11 @@ class Nets:
 
 
 def autocast(device: torch.device, amp: str):
-    """bf16 runs on CPU too (oneDNN's bf16 kernels: 1.6-1.9x on CPUs with AVX-512 BF16 or AMX); fp16 is CUDA's."""
+    """bf16 runs on a CPU too (oneDNN's bf16 kernels); `auto` is resolved before (precision.choose)."""
     if amp == "off":
         return nullcontext()
+    if amp not in ("bf16", "fp16"):
+        raise ValueError(f"amp {amp!r} reached the training step unresolved; precision.choose resolves it")
     return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
 
 
