@@ -34,9 +34,8 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # the image; trainer/README.md, "Style that carries light and colour"), from runs/long/clade2-enc-192x256, to step
 # 5142, shipped as models/camvid-clade, and on to 17336 (session 9, carried: mIoU 0.457, FID 208.7) and 27018
 # (session 10, carried; probes at 18000 / 19000 / 20000: mIoU 0.462 / 0.460 / 0.472, mean 0.465, under the 0.490
-# gate; FID 206 / 223 / 215). `restore`
-# puts the carried run back on a fresh machine; `start` resumes it (without either it would start again from
-# models/camvid-clade: --init-from).
+# gate; FID 206 / 223 / 215). `restore` puts the carried run back on a fresh machine; `start` resumes it (without
+# either it would start again from models/camvid-clade: --init-from).
 # ccfpse2-enc-192x256 (session 10, issue 13): CC-FPSE fine-tuned from camvid-ccfpse (whose weights
 # `recover-weights` rebuilds from its model.onnx, the discriminator from camvid-spade's checkpoint: RECOVERED) with a
 # style encoder added, L1 20, no mode seeking (the encoder gives each photo its z), in bf16 (1.65x for CC-FPSE on this

@@ -15,11 +15,11 @@ Speed is not measured here (the runs saw different machine loads): train_speed.p
 
 import argparse
 import json
-import statistics
 from pathlib import Path
 
 from scenebrush_trainer.evaluation.study_plan import BUDGETS, Run, cells
 from scenebrush_trainer.evaluation.study_score import read_scores
+from scenebrush_trainer.evaluation.study_stats import stat
 from scenebrush_trainer.evaluation.study_train import read_run_json, run_dir
 
 METRICS = ("miou", "kid", "fid")
@@ -46,10 +46,6 @@ def finals(work: Path, runs: list[Run], steps: int) -> dict[int, dict]:
     return out
 
 
-def spread(values: list[float]) -> tuple[float, float]:
-    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else float("nan"))
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bf16", type=Path, default=Path("runs/amp-check"), help="work folder of the amp-check budget")
@@ -71,7 +67,8 @@ def main() -> None:
         print(f"| {seed} | {cols[0]} | {cols[1]} | {cpu} |")
     verdict = {}
     for k in METRICS:
-        (m32, sd32), (m16, sd16) = spread([r[k] for r in fp32.values()]), spread([r[k] for r in bf16.values()])
+        a, b = stat(r[k] for r in fp32.values()), stat(r[k] for r in bf16.values())
+        (m32, sd32), (m16, sd16) = (a.mean, a.sd), (b.mean, b.sd if b.sd is not None else float("nan"))
         better = m16 - m32 if k == "miou" else m32 - m16  # > 0: bf16 better
         side = "within" if abs(better) <= 2 * sd32 else ("better than" if better > 0 else "WORSE than")
         verdict[k] = {"float32": [m32, sd32], "bf16": [m16, sd16], "no_worse": better >= -2 * sd32, "side": side}
