@@ -7,7 +7,8 @@
 #   scripts/background_runs.sh start     start or resume the study runner and every long run (background);
 #                                        COMPILE=off skips torch.compile's 10-17 minutes when little time is left;
 #                                        CELLS="spade-fp-367 ..." limits the study runner to those cells (say, runs
-#                                        short enough to finish before the session ends: CC-FPSE trains at about half SPADE's speed)
+#                                        short enough to finish before the session ends: CC-FPSE trains at about half SPADE's speed);
+#                                        LONG="name ..." starts only those long runs (paused ones included)
 #   scripts/background_runs.sh status    what runs, and where each stands
 #   scripts/background_runs.sh stop      SIGTERM (each writes a checkpoint), then wait for them to exit
 #   scripts/background_runs.sh carry     score the study, carry it and the long runs into the repository;
@@ -40,10 +41,15 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # `recover-weights` rebuilds from its model.onnx, the discriminator from camvid-spade's checkpoint: RECOVERED) with a
 # style encoder added, L1 20, no mode seeking (the encoder gives each photo its z), in bf16 (1.65x for CC-FPSE on this
 # CPU, judged as good as float32 at equal steps: trainer/README.md, "Mixed precision on a CPU").
+# spade2-enc-192x256 (session 11, issue 13): the default generator (SPADE, spatial modulation) fine-tuned from
+# camvid-spade (2000 steps at 192x256) with a style encoder and style norms, L1 20, no mode seeking, bf16.
+# clade3 is paused from session 11 on (PAUSED): its mIoU crept up ~0.01 per 5000 steps, under the gate, FID flat.
 RECOVERED=runs/long/ccfpse-recovered
+PAUSED=${PAUSED-clade3-style-192x256} # long runs `start` skips unless LONG names them
 LONG_RUNS=(
   "clade3-style-192x256|364ac3e|--data $DATA --init-from models/camvid-clade --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
   "ccfpse2-enc-192x256|8a472f7|--data $DATA --init-from $RECOVERED --encoder --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 3 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
+  "spade2-enc-192x256|533c74b|--data $DATA --init-from models/camvid-spade --encoder --style-norms --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 4 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
@@ -118,6 +124,12 @@ start)
   for entry in "${LONG_RUNS[@]}"; do
     IFS='|' read -r name commit args <<<"$entry"
     out=runs/long/$name
+    if [ -n "${LONG:-}" ]; then
+      [[ " $LONG " == *" $name "* ]] || continue
+    elif [[ " $PAUSED " == *" $name "* ]]; then
+      log "$name paused (LONG=$name starts it)"
+      continue
+    fi
     if running "$out.pid"; then
       log "$name already running (pid $(cat "$out.pid"))"
       continue
