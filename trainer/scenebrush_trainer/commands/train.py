@@ -44,6 +44,10 @@ def add_arguments(p) -> None:
                    "--encoder) can change light and colour, which per-image normalisation removes otherwise; with "
                    "--init-from, adds them to the model fine-tuned (starting at zero: the same images at first)",
     )  # fmt: skip
+    g.add_argument("--light-predictors", action="store_true",
+                   help="ccfpse generator: one shared hidden conv and 1x1 output convs predict each block's per-pixel "
+                   "kernels and gates (about 2x faster to run and to train; see trainer/README.md); with --init-from, "
+                   "folds the model's full predictors into light ones")  # fmt: skip
     g.add_argument("--more", action="store_true", help="6 upsamplings instead of 5 (doubles the size)")
     g = p.add_argument_group("training")
     g.add_argument("--train-preset", default="default", choices=sorted(TRAIN_PRESETS),
@@ -99,6 +103,7 @@ def options(args) -> RunOptions:
         args.preset, generator=args.generator, modulation=args.modulation, discriminator=args.discriminator,
         ngf=args.ngf, ndf=args.ndf, nhidden=args.nhidden, z_dim=args.z_dim, height=args.height, width=args.width,
         encoder=args.encoder or None, num_up=6 if args.more else None, style_norms=args.style_norms or None,
+        predictors="light" if args.light_predictors else None,
     )  # fmt: skip
     train_cfg = train_config(
         args.train_preset, steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d,

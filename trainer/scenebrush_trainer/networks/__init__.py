@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from .ccfpse_generator import CCFPSEGenerator
+from .ccfpse_generator import PREDICTORS, CCFPSEGenerator, light_state
 from .fp_discriminator import FPDiscriminator
 from .layers import MODULATIONS, init_weights
 from .oasis_discriminator import OASISDiscriminator
@@ -18,7 +18,10 @@ def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module
     if cfg.generator not in GENERATORS:
         raise ValueError(f"unknown generator {cfg.generator!r}; choose one of {', '.join(GENERATORS)}")
     check_modulation(cfg)
-    kw = {"modulation": cfg.modulation, "style_norms": cfg.style_norms} if cfg.generator == "spade" else {}
+    if cfg.generator == "spade":
+        kw = {"modulation": cfg.modulation, "style_norms": cfg.style_norms}
+    else:
+        kw = {"predictors": cfg.predictors}
     net = GENERATORS[cfg.generator](
         num_classes, cfg.height, cfg.width, ngf=cfg.ngf, nhidden=cfg.nhidden, z_dim=cfg.z_dim, num_up=cfg.num_up, **kw
     )
@@ -27,17 +30,29 @@ def build_generator(cfg, num_classes: int, init_gain: float = 0.02) -> nn.Module
 
 
 def check_modulation(cfg) -> None:
-    """The label modulation (ModelConfig.modulation) exists and the generator takes it: CC-FPSE's only SPADE norm
-    (a block's shortcut) is conditioned on label-pyramid features, which have no classes to look gamma up by."""
+    """The label modulation (ModelConfig.modulation), style norms and predictors exist and the generator takes them:
+    CC-FPSE's only SPADE norm (a block's shortcut) is conditioned on label-pyramid features, which have no classes to
+    look gamma up by."""
     if cfg.modulation not in MODULATIONS:
         raise ValueError(f"unknown modulation {cfg.modulation!r}; choose one of {', '.join(MODULATIONS)}")
     if cfg.modulation != "spade" and cfg.generator != "spade":
         raise ValueError(f"modulation {cfg.modulation!r} applies to the spade generator only, not {cfg.generator!r}")
+    if cfg.predictors not in PREDICTORS:
+        raise ValueError(f"unknown predictors {cfg.predictors!r}; choose one of {', '.join(PREDICTORS)}")
+    if cfg.predictors != "full" and cfg.generator != "ccfpse":
+        raise ValueError(f"--light-predictors applies to the ccfpse generator, not {cfg.generator!r}")
     if cfg.style_norms and (cfg.generator != "spade" or cfg.z_dim <= 0):
         raise ValueError(
             f"--style-norms applies to the spade generator with z (z_dim > 0), not {cfg.generator!r} with z_dim "
             f"{cfg.z_dim}"
         )
+
+
+def fit_generator_state(net: nn.Module, state: dict) -> dict:
+    """A generator state dict as `net` takes it: full CC-FPSE predictors folded into light ones when `net` has light
+    ones and the state full ones (a --light-predictors fine-tune); anything else as it is."""
+    light = isinstance(net, CCFPSEGenerator) and net.predictors == "light"
+    return light_state(state) if light and any(k.endswith(".kernels_1.2.weight") for k in state) else state
 
 
 def build_discriminator(cfg, num_classes: int) -> nn.Module:

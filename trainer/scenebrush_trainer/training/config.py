@@ -20,6 +20,9 @@ class ModelConfig:
     # style survives batch size 1's per-image normalisation, and the style encoder also sees the photo's mean
     # colours (StyleEncoder's colour path); absent from older checkpoints, which load as False
     style_norms: bool = False
+    # full | light: how CC-FPSE predicts its per-pixel kernels and gates (networks.ccfpse_generator.PREDICTORS);
+    # absent from older checkpoints and packages, which load as full
+    predictors: str = "full"
     num_up: int = 5  # 5 "normal", 6 "more"
     height: int = 192
     width: int = 256

@@ -171,6 +171,10 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
         if opts.model.style_norms and not model.style_norms:
             model = replace(model, style_norms=True)
             log.info("adding style norms to %s's generator (starting at zero)", opts.init_from)
+        if opts.model.predictors == "light" and model.predictors != "light":
+            model = replace(model, predictors="light")
+            log.info("folding %s's CC-FPSE predictors into light ones (1x1 output convs from a shared hidden conv)",
+                     opts.init_from)  # fmt: skip
         if opts.model.encoder and not model.encoder:
             model = replace(model, encoder=True)
             log.info("adding a style encoder to %s's model (fresh weights)", opts.init_from)

@@ -11,7 +11,7 @@ import torch
 from ..data.check import CheckReport
 from ..data.dataset import PairedDataset, to_model_range
 from ..losses import VGGLoss
-from ..networks import build_discriminator, build_encoder, build_generator
+from ..networks import build_discriminator, build_encoder, build_generator, fit_generator_state
 from ..networks.layers import ZeroLinear
 from . import distributed
 from .config import ModelConfig, TrainConfig, styles_per_layout
@@ -174,8 +174,10 @@ def checkpoint_path(out: Path) -> Path:
 
 
 def load_adding_style_norms(net: torch.nn.Module, state: dict) -> None:
-    """Loads G's or E's weights, where only what a fine-tune's --style-norms adds may be missing from `state`;
-    anything else missing or unknown fails as load_state_dict does."""
+    """Loads G's or E's weights, where only what a fine-tune's --style-norms adds may be missing from `state`
+    (and full CC-FPSE predictors are folded into the light ones a --light-predictors fine-tune asks for); anything
+    else missing or unknown fails as load_state_dict does."""
+    state = fit_generator_state(net, state)
     added = {f"{name}.{p}" for name, m in net.named_modules() if isinstance(m, ZeroLinear) for p in ("weight", "bias")}
     missing, unexpected = net.load_state_dict(state, strict=False)
     other = [k for k in missing if k not in added]
