@@ -57,13 +57,15 @@ class CondConvBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         shortcut = self.conv_s(self.norm_s(x, cond)) if self.learned_shortcut else x
-        light = self.predictors == "light"
-        inputs = torch.split(self.hidden(cond), self.nhidden, 1) if light else (cond,) * len(HEADS)
-        kernels_1, kernels_2, gate_1, gate_2 = (getattr(self, n)(h) for n, h in zip(HEADS, inputs))
-        dx = self.conv_0(self.depthwise_0(self.norm_0(x), kernels_1))
-        dx = F.leaky_relu(dx * gate_1, 0.2)
-        dx = self.conv_1(self.depthwise_1(self.norm_1(dx), kernels_2))
-        dx = F.leaky_relu(dx * gate_2, 0.2)
+        hidden = dict(zip(HEADS, torch.split(self.hidden(cond), self.nhidden, 1))) if self.predictors == "light" else {}
+
+        def head(name: str) -> torch.Tensor:  # each where it is used: the full form exports the graph it always did
+            return getattr(self, name)(hidden.get(name, cond))
+
+        dx = self.conv_0(self.depthwise_0(self.norm_0(x), head("kernels_1")))
+        dx = F.leaky_relu(dx * head("gate_1"), 0.2)
+        dx = self.conv_1(self.depthwise_1(self.norm_1(dx), head("kernels_2")))
+        dx = F.leaky_relu(dx * head("gate_2"), 0.2)
         return shortcut + dx
 
 
