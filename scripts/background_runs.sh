@@ -40,7 +40,10 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # ccfpse2-enc-192x256 (session 10, issue 13): CC-FPSE fine-tuned from camvid-ccfpse (whose weights
 # `recover-weights` rebuilds from its model.onnx, the discriminator from camvid-spade's checkpoint: RECOVERED) with a
 # style encoder added, L1 20, no mode seeking (the encoder gives each photo its z), in bf16 (1.65x for CC-FPSE on this
-# CPU, judged as good as float32 at equal steps: trainer/README.md, "Mixed precision on a CPU").
+# CPU, judged as good as float32 at equal steps: trainer/README.md, "Mixed precision on a CPU"). It ran to step 1315
+# (session 11, pinned 8a472f7, not carried) and gave way to ccfpse3-light-enc-192x256: the same recipe with the
+# predictors folded into light ones (--light-predictors: 6.45 against 17.96 GMAC; trainer/README.md, "Light
+# predictors"), the form that can follow the brush in the app.
 # spade2-enc-192x256 (session 11, issue 13): the default generator (SPADE, spatial modulation) fine-tuned from
 # camvid-spade (2000 steps at 192x256) with a style encoder and style norms, L1 20, no mode seeking, bf16.
 # clade3 is paused from session 11 on (PAUSED): its mIoU crept up ~0.01 per 5000 steps, under the gate, FID flat.
@@ -48,7 +51,7 @@ RECOVERED=runs/long/ccfpse-recovered
 PAUSED=${PAUSED-clade3-style-192x256} # long runs `start` skips unless LONG names them
 LONG_RUNS=(
   "clade3-style-192x256|364ac3e|--data $DATA --init-from models/camvid-clade --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
-  "ccfpse2-enc-192x256|8a472f7|--data $DATA --init-from $RECOVERED --encoder --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 3 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
+  "ccfpse3-light-enc-192x256|4820675|--data $DATA --init-from $RECOVERED --light-predictors --encoder --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 3 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
   "spade2-enc-192x256|533c74b|--data $DATA --init-from models/camvid-spade --encoder --style-norms --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 4 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
 )
 
