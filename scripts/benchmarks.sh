@@ -34,7 +34,7 @@ for threads in 2 1; do
     taskset -c "$cpus" cargo bench --bench inference -- "${dirs[@]}" --runs 20 >"$out/inference-${threads}t.txt"
     taskset -c "$cpus" cargo bench --bench ui_frames -- "${dirs[@]}" --seconds 5 --starts 3 >"$out/ui-${threads}t.txt"
     taskset -c "$cpus" env PYTHONPATH=trainer "$python" trainer/benchmarks/train_speed.py --preset small \
-        --generator spade spade:clade:style ccfpse --discriminator fpse --amp off bf16 --steps 3 --threads "$threads" \
+        --generator spade spade:clade:style ccfpse ccfpse:light --discriminator fpse --amp off bf16 --steps 3 --threads "$threads" \
         >"$out/train-${threads}t.txt"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"

@@ -21,12 +21,14 @@ from scenebrush_trainer.training.step import Nets, step
 
 
 def bench(spec: str, disc: str, args) -> dict:
-    """spec: a generator, optionally with its modulation and style norms: spade, spade:clade, spade:clade:style."""
+    """spec: a generator, optionally with its modulation and style norms, or CC-FPSE's light predictors: spade,
+    spade:clade, spade:clade:style, ccfpse:light."""
     gen, *options = spec.split(":")
-    modulation = next((o for o in options if o != "style"), "spade")
+    modulation = next((o for o in options if o not in ("style", "light")), "spade")
     dev = torch.device(args.device)
     cfg = model_config(args.preset, generator=gen, discriminator=disc, height=args.height, width=args.width,
-                       modulation=modulation, style_norms="style" in options)  # fmt: skip
+                       modulation=modulation, style_norms="style" in options,
+                       predictors="light" if "light" in options else "full")  # fmt: skip
     tcfg = train_config(amp=args.amp, channels_last=args.channels_last)
     torch.manual_seed(0)
     G = build_generator(cfg, args.num_classes).to(dev)
