@@ -42,8 +42,8 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # style encoder added, L1 20, no mode seeking (the encoder gives each photo its z), in bf16 (1.65x for CC-FPSE on this
 # CPU, judged as good as float32 at equal steps: trainer/README.md, "Mixed precision on a CPU"). It ran to step 1315
 # (session 11, pinned 8a472f7, not carried) and gave way to ccfpse3-light-enc-192x256: the same recipe with the
-# predictors folded into light ones (--light-predictors: 6.45 against 17.96 GMAC; trainer/README.md, "Light
-# predictors"), the form that can follow the brush in the app.
+# predictors folded into light ones (--light-predictors: 6.45 against 17.96 GMAC; trainer/README.md, "Cheaper
+# CC-FPSE"), the form that can follow the brush in the app.
 # spade2-enc-192x256 (session 11, issue 13): the default generator (SPADE, spatial modulation) fine-tuned from
 # camvid-spade (2000 steps at 192x256) with a style encoder and style norms, L1 20, no mode seeking, bf16.
 # clade3 is paused from session 11 on (PAUSED): its mIoU crept up ~0.01 per 5000 steps, under the gate, FID flat.

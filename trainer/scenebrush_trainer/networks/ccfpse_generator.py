@@ -10,10 +10,10 @@ from torch import nn
 from .layers import OneHot, PerPixelDepthwise, SPADENorm, resize_nearest, sn
 from .spade_generator import latent_size, trunk_channels, upsample
 
-# What a block predicts from its condition (ModelConfig.predictor): per-pixel kernels for its two depthwise
+# What a block predicts from its condition (ModelConfig.predictors): per-pixel kernels for its two depthwise
 # convolutions, and two channel gates. "full" (the paper's): each head its own 3x3 hidden conv and 3x3 output conv.
 # "light": one 3x3 hidden conv shared by the four heads (their four hidden convs side by side), 1x1 output convs:
-# the 3x3 output convs were 72 % of CC-FPSE small's multiply-adds (trainer/README.md, "Light predictors").
+# the 3x3 output convs were 72 % of CC-FPSE small's multiply-adds (trainer/README.md, "Cheaper CC-FPSE").
 PREDICTORS = ("full", "light")
 HEADS = ("kernels_1", "kernels_2", "gate_1", "gate_2")
 
