@@ -8,7 +8,9 @@
 #                                        COMPILE=off skips torch.compile's 10-17 minutes when little time is left;
 #                                        CELLS="spade-fp-367 ..." limits the study runner to those cells (say, runs
 #                                        short enough to finish before the session ends: CC-FPSE trains at about half SPADE's speed);
-#                                        LONG="name ..." starts only those long runs (paused ones included)
+#                                        LONG="name ..." starts only those long runs (paused ones included);
+#                                        RUNNERS=2 starts two study runners (each trains the next free run; a run
+#                                        is locked while one trains it); LONG=none then leaves the cores to them
 #   scripts/background_runs.sh status    what runs, and where each stands
 #   scripts/background_runs.sh stop      SIGTERM (each writes a checkpoint), then wait for them to exit
 #   scripts/background_runs.sh carry     score the study, carry it and the long runs into the repository;
@@ -116,14 +118,16 @@ start)
   mkdir -p runs/long "$STUDY_WORK"
   code=$STUDY_WORK/code/$STUDY_COMMIT
   pin "$code" "$STUDY_COMMIT"
-  if running "$STUDY_WORK/runner-1.pid"; then
-    log "study runner already running (pid $(cat "$STUDY_WORK/runner-1.pid"))"
-  else
-    detach "$STUDY_WORK/runner-1.pid" "$STUDY_WORK/runner-1.log" env PYTHONPATH="$code/trainer" OMP_NUM_THREADS=1 \
+  for ((r = 1; r <= ${RUNNERS:-1}; r++)); do
+    if running "$STUDY_WORK/runner-$r.pid"; then
+      log "study runner-$r already running (pid $(cat "$STUDY_WORK/runner-$r.pid"))"
+      continue
+    fi
+    detach "$STUDY_WORK/runner-$r.pid" "$STUDY_WORK/runner-$r.log" env PYTHONPATH="$code/trainer" OMP_NUM_THREADS=1 \
       "$PY" -m scenebrush_trainer study train --budget "$BUDGET" --work "$STUDY_WORK" --data "$DATA" --threads 1 \
-      --runner runner-1 ${CELLS:+--cells $CELLS}
-    log "study runner started (pid $(cat "$STUDY_WORK/runner-1.pid")), log $STUDY_WORK/runner-1.log"
-  fi
+      --runner "runner-$r" ${CELLS:+--cells $CELLS}
+    log "study runner-$r started (pid $(cat "$STUDY_WORK/runner-$r.pid")), log $STUDY_WORK/runner-$r.log"
+  done
   for entry in "${LONG_RUNS[@]}"; do
     IFS='|' read -r name commit args <<<"$entry"
     out=runs/long/$name
@@ -152,7 +156,10 @@ start)
   done
   ;;
 status)
-  if running "$STUDY_WORK/runner-1.pid"; then log "study runner: running"; else log "study runner: stopped"; fi
+  for f in "$STUDY_WORK"/runner-*.pid; do
+    [ -f "$f" ] || continue
+    if running "$f"; then log "study $(basename "$f" .pid): running"; else log "study $(basename "$f" .pid): stopped"; fi
+  done
   trainer study plan --budget "$BUDGET" --work "$STUDY_WORK" | grep -v "not started" || true
   for entry in "${LONG_RUNS[@]}"; do
     IFS='|' read -r name _ _ <<<"$entry"
