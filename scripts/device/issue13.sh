@@ -12,6 +12,7 @@
 #
 # Settings (environment): BUDGET_S (the whole script's wall time: 480 on the GPU), GAN_BATCH, AMP, EMA,
 # SEG_ARCH, SEG_WIDTH, SEG_BATCH, PRESET, THREADS, DATA, WORK, STYLE_NORMS (1: SPADE with --style-norms),
+# LIGHT_PREDICTORS (1: CC-FPSE with --light-predictors, the form that can follow the brush in the app),
 # SEGMENTER (1: train the segmenter too; off since the ruler is met); see the defaults below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +36,7 @@ else
   # the initial weights in the exported ones even if only ~500 steps fit
   : "${EMA:=0.99}"
 fi
-: "${PRESET:=small}" "${SEG_ARCH:=fcdensenet56}" "${SEG_BATCH:=8}" "${STYLE_NORMS:=1}"
+: "${PRESET:=small}" "${SEG_ARCH:=fcdensenet56}" "${SEG_BATCH:=8}" "${STYLE_NORMS:=1}" "${LIGHT_PREDICTORS:=1}"
 # The ruler (models/camvid-segmenter, val mIoU 0.61) is met: by default the generators get the GPU to themselves.
 : "${SEGMENTER:=0}"
 export PYTHONPATH=trainer PYTHONUNBUFFERED=1
@@ -61,9 +62,11 @@ guard=$((t0 + BUDGET_S - 60))
 end=$((guard - 15))
 extra=()
 [ "$DEVICE" = cuda ] && extra=(--channels-last)
-gan_recipe() { # $1: generator; SPADE with style norms (a style that carries light and colour: trainer/README.md)
+gan_recipe() { # $1: generator; SPADE with style norms (a style that carries light and colour: trainer/README.md),
+  # CC-FPSE with light predictors (trainer/README.md, "Cheaper CC-FPSE")
   local norms=
   [ "$1" = spade ] && [ "$STYLE_NORMS" = 1 ] && norms=--style-norms
+  [ "$1" = ccfpse ] && [ "$LIGHT_PREDICTORS" = 1 ] && norms=--light-predictors
   echo --data "$DATA" --preset "$PRESET" --generator "$1" $norms --discriminator fpse --encoder --z-dim 256 \
     --lambda-l1 20 --lambda-feat 10 --ema "$EMA" --seed 1 --batch-size "$GAN_BATCH" --amp "$AMP" \
     --checkpoint-every 200 --sample-every "$SAMPLE_EVERY" --log-every "$LOG_EVERY" "${extra[@]}"
