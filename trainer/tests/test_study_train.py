@@ -180,19 +180,25 @@ def test_finished_runs_are_carried_to_another_machine_without_checkpoints(train_
     (src / "scores").mkdir()
     (src / "scores" / "step-000004.json").write_text(json.dumps({"step": 4, "curve": {"miou": 0.25}}))
     (src / "scores" / "step-000004-samples.png").write_bytes(b"png")
+    # finished, step 2 not scored yet: not carried (elsewhere its snapshots would be gone, its curve never whole)
+    counts = study_train.carry_runs(BUDGET, tmp_path / "a", tmp_path / "state")
+    assert counts == {"carried": 0, "already_there": 0, "unfinished": 0, "unscored": 1}
+    assert not (tmp_path / "state" / "results.json").exists()
+    (src / "scores" / "step-000002.json").write_text(json.dumps({"step": 2, "curve": {"miou": 0.125}}))
     started = run_dir(tmp_path / "a", second)  # started elsewhere, not finished: its checkpoint is what it needs
     started.mkdir(parents=True)
     (started / "run.json").write_text(json.dumps({"name": second.name, "finished": False, "segments": []}))
 
     counts = study_train.carry_runs(BUDGET, tmp_path / "a", tmp_path / "state")
-    assert counts == {"carried": 1, "already_there": 0, "unfinished": 1}
+    assert counts == {"carried": 1, "already_there": 0, "unfinished": 1, "unscored": 0}
     carried = sorted(
         str(p.relative_to(tmp_path / "state"))
         for p in (tmp_path / "state").rglob("*")
         if p.is_file() and not p.name.startswith(".")
     )  # locks aside
     assert carried == ["results.json", *(f"runs/{first.name}/{f}" for f in
-                       ("run.json", "scores/step-000004-samples.png", "scores/step-000004.json"))]  # fmt: skip
+                       ("run.json", "scores/step-000002.json", "scores/step-000004-samples.png",
+                        "scores/step-000004.json"))]  # fmt: skip
     assert study_train.carry_runs(BUDGET, tmp_path / "a", tmp_path / "state")["already_there"] == 1
 
     # a fresh machine: the carried folder copied back; the finished run is not trained again, the other one is

@@ -31,7 +31,7 @@ from .fid import InceptionFeatures
 from .locks import try_lock
 from .report import to_uint8_hwc
 from .study_plan import StudyBudget, ordered_runs
-from .study_train import run_dir, snapshot_path
+from .study_train import run_dir, score_path, snapshot_path
 
 SAMPLE_LAYOUTS = 4  # generated images kept per snapshot for the sample grid
 
@@ -67,10 +67,6 @@ def curve_indices(count: int, total: int) -> tuple[int, ...]:
 
 def sample_positions(count: int) -> tuple[int, ...]:
     return curve_indices(SAMPLE_LAYOUTS, count)
-
-
-def score_path(out: Path, step: int) -> Path:
-    return Path(out) / "scores" / f"step-{step:06d}.json"
 
 
 def samples_path(out: Path, step: int) -> Path:

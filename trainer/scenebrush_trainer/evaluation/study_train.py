@@ -135,6 +135,11 @@ def train_one(run: Run, budget: StudyBudget, data: DatasetSpec, work: Path, runn
     return True
 
 
+def score_path(out: Path, step: int) -> Path:
+    """Where `study score` writes a snapshot's scores."""
+    return Path(out) / "scores" / f"step-{step:06d}.json"
+
+
 SCORE_FILES = ("scores/step-*.json", "scores/step-*-samples.png")  # what `carry_runs` copies besides run.json
 
 
@@ -142,8 +147,10 @@ def carry_runs(budget: StudyBudget, work: Path, to: Path) -> dict:
     """Copies what a finished run's results need and no checkpoint (its run.json and scores: kilobytes) from one
     work folder to another, so that a study can go on on another machine from a folder kept in the repository.
     Unfinished runs are not carried (their checkpoint is what they need); a run already finished in `to` is left
-    as it is. Per run, run.json is copied last: a copy cut short leaves the run unfinished there."""
-    counts = {"carried": 0, "already_there": 0, "unfinished": 0}
+    as it is. Per run, run.json is copied last: a copy cut short leaves the run unfinished there. A finished run
+    with a snapshot not yet scored stays too (`study score` first): carried, it would count as finished elsewhere,
+    where its snapshots could never be scored."""
+    counts = {"carried": 0, "already_there": 0, "unfinished": 0, "unscored": 0}
     for run in ordered_runs(budget):
         src, dst = run_dir(work, run), run_dir(to, run)
         record = read_run_json(src)
@@ -152,6 +159,9 @@ def carry_runs(budget: StudyBudget, work: Path, to: Path) -> dict:
             continue
         if read_run_json(dst).get("finished"):
             counts["already_there"] += 1
+            continue
+        if not all(score_path(src, step).exists() for step in budget.snapshot_steps()):
+            counts["unscored"] += 1
             continue
         files = [p for pattern in SCORE_FILES for p in sorted(src.glob(pattern))] + [src / RUN_JSON]
         for path in files:
