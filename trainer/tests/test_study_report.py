@@ -19,11 +19,11 @@ BUDGET = replace(BUDGETS["smoke"], height=64, width=64, sizes=(2,), seeds=(0, 1,
                  combos=(("spade", "fp"), ("ccfpse", "fp")), curve_images=3)  # fmt: skip
 
 
-def fake_run(work, run, miou: float, finished: bool = True, stripes: float = 1.0) -> None:
+def fake_run(work, run, miou: float, finished: bool = True, stripes: float = 1.0, cpu: float = 3600.0) -> None:
     """What a trained and scored run leaves: run.json, one score per snapshot, sample strips."""
     out = run_dir(work, run)
     out.mkdir(parents=True)
-    record = {"name": run.name, "finished": finished, "cpu_seconds": 3600.0, "segments": [{"code": "abc"}]}
+    record = {"name": run.name, "finished": finished, "cpu_seconds": cpu, "segments": [{"code": "abc"}]}
     (out / RUN_JSON).write_text(json.dumps(record))
     for step in BUDGET.snapshot_steps()[: None if finished else -1]:
         curve = {"miou": miou * step / BUDGET.steps, "kid": 0.1 / step, "fid": 100.0, "real_miou": 0.5}
@@ -94,3 +94,23 @@ def test_the_late_window_averages_each_finished_runs_late_curve_points(tmp_path)
     readme = (tmp_path / "report" / "README.md").read_text()
     assert f"mean of steps {late[0]}-{late[-1]}" in readme
     assert "late mIoU: SPADE + FP minus CC-FPSE + FP" in readme
+
+
+def test_equal_cpu_time_reads_a_dearer_cell_where_its_run_had_cost_the_cheapest_cells_whole_run(tmp_path):
+    val = dataset_spec("camvid", str(tiny_camvid(tmp_path / "camvid", 1, 4, 64, 64, real=False)), "val")
+    runs = ordered_runs(BUDGET)  # spade s0, ccfpse s0, spade s1, ccfpse s1, ...
+    for run, miou in zip(runs[:4], (0.20, 0.60, 0.22, 0.62)):
+        fake_run(tmp_path / "work", run, miou, cpu=3600.0 if run.cell.generator == "spade" else 7200.0)
+    summary = write_report(BUDGET, tmp_path / "work", tmp_path / "report", val)
+
+    rows = {r["cell"]: r for r in summary["equal_cpu"]}
+    spade = next(v for k, v in rows.items() if k.startswith("spade"))
+    ccfpse = next(v for k, v in rows.items() if k.startswith("ccfpse"))
+    assert spade["cpu_hours"] == ccfpse["cpu_hours"] == 1.0  # the cheaper cell's CPU time
+    # CC-FPSE is read at half its steps, where fake_run's curve (miou * step / steps) is half its last value
+    assert ccfpse["step"]["mean"] == BUDGET.steps / 2 and spade["step"]["mean"] == BUDGET.steps
+    assert abs(ccfpse["miou"]["mean"] - 0.61 / 2) < 1e-9 and abs(spade["miou"]["mean"] - 0.21) < 1e-9
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "At equal CPU time" in readme
+    # at the last step CC-FPSE leads by 0.40; at equal CPU time by 0.095, still beyond the spread
+    assert "mIoU: SPADE + FP minus CC-FPSE + FP = -0.095" in readme

@@ -115,6 +115,65 @@ def cell_stats(budget: StudyBudget, rows: list[dict]) -> list[dict]:
     return out
 
 
+def value_at_cpu(budget: StudyBudget, row: dict, metric: str, cpu_seconds: float) -> float | None:
+    """A finished run's curve value where its CPU clock read `cpu_seconds`: its CPU time spread evenly over its
+    steps, the curve interpolated linearly between snapshots; a run that had finished by then gives its last point.
+    None before its first snapshot, or when a snapshot it needs is not scored."""
+    if row["status"] != "finished" or not row["cpu_seconds"]:
+        return None
+    step = min(budget.steps, budget.steps * cpu_seconds / row["cpu_seconds"])
+    points = [(s, row["curve"].get(str(s))) for s in budget.snapshot_steps()]
+    for (s0, p0), (s1, p1) in zip(points, points[1:]):
+        if s0 <= step <= s1:
+            if p0 is None or p1 is None:
+                return None
+            t = (step - s0) / (s1 - s0)
+            return (1 - t) * p0[metric] + t * p1[metric]
+    return None
+
+
+def equal_cpu_stats(budget: StudyBudget, stats: list[dict]) -> list[dict]:
+    """Every cell at one training-set size judged at the same CPU time: that of the cheapest cell there (mean
+    CPU-seconds per finished run), so that a dearer generator or discriminator is read where its steps had
+    cost what the cheapest cell's whole run cost ("best pictures per CPU-hour", issue 12)."""
+    out = []
+    for size in sorted({s["cell"].size for s in stats}):
+        here = [s for s in stats if s["cell"].size == size and s["cpu_hours"].mean]
+        if not here:
+            continue
+        cpu = min(s["cpu_hours"].mean for s in here) * 3600
+        for s in here:
+            runs = [r for r in s["runs"] if r["status"] == "finished" and r["cpu_seconds"]]
+            out.append({
+                "cell": s["cell"], "cpu_hours": cpu / 3600,
+                "step": stat(min(budget.steps, budget.steps * cpu / r["cpu_seconds"]) for r in runs),
+                **{m: stat(value_at_cpu(budget, r, m, cpu) for r in runs) for m in ("miou", "kid")},
+            })  # fmt: skip
+    return out
+
+
+def equal_cpu_lines(budget: StudyBudget, rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    lines = [
+        "At equal CPU time: every cell read where its run had used the CPU time of the cheapest cell at its "
+        "training-set size (CPU-seconds as each run recorded them, on its own machine; curve points, "
+        f"{budget.curve_images} val pairs, z seed 0, interpolated between snapshots):",
+        "",
+        "| cell | train images | CPU-h | step reached | mIoU | KID x 1000 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {cell_label(r['cell'])} | {r['cell'].size} | {r['cpu_hours']:.2f} | "
+                     f"{fmt_stat(r['step'], 0)} | {fmt_stat(r['miou'])} | {fmt_stat(r['kid'], 1, 1000)} |")  # fmt: skip
+    found = [(a, b, m) for a, b in combinations(rows, 2) if a["cell"].size == b["cell"].size
+             for m in ("miou", "kid") if separated(a[m], b[m])]  # fmt: skip
+    lines += ["", "Differences at equal CPU time that exceed the seed spread (every other pair is within it):", ""]
+    lines += [f"- {a['cell'].size} images, {METRICS[m][0]}: {cell_label(a['cell'])} minus {cell_label(b['cell'])} = "
+              f"{(a[m].mean - b[m].mean) * METRICS[m][1]:+.3f}" for a, b, m in found] or ["- none"]  # fmt: skip
+    return lines + [""]
+
+
 METRICS = {"miou": ("mIoU", 1), "kid": ("KID x 1000", 1000), "miou_late": ("late mIoU", 1),
            "kid_late": ("late KID x 1000", 1000)}  # fmt: skip
 
@@ -215,6 +274,7 @@ def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="
         "",
         *comparison_lines(found),
         "",
+        *equal_cpu_lines(budget, equal_cpu_stats(budget, stats)),
         "![mIoU learning curves](curves-miou.png)",
         "",
         "![KID learning curves](curves-kid.png)",
@@ -248,7 +308,10 @@ def write_report(budget: StudyBudget, work: Path, out: Path, val_spec, ablation_
                 "onnx_sha256": ruler.get("onnx_sha256"), "real_miou": segmenter.get("real_miou")}  # fmt: skip
     summary = {"budget": budget.name, "runs": rows, "segmenter": seg_info, "comparisons": found,
                "cells": [{"cell": s["cell"].name, "planned": s["planned"], "finished": s["finished"],
-                          **{m: vars(s[m]) for m in (*METRICS, "fid", "cpu_hours")}} for s in stats]}  # fmt: skip
+                          **{m: vars(s[m]) for m in (*METRICS, "fid", "cpu_hours")}} for s in stats],
+               "equal_cpu": [{"cell": r["cell"].name, "cpu_hours": r["cpu_hours"],
+                              **{m: vars(r[m]) for m in ("step", "miou", "kid")}}
+                             for r in equal_cpu_stats(budget, stats)]}  # fmt: skip
     write_json_atomic(out / "results.json", sanitize(summary))
     write_figures(budget, work, out, stats, val_spec, seg_info.get("real_miou"))
     lines = markdown(budget, rows, stats, found, seg_info)
