@@ -125,6 +125,26 @@ def test_fine_tune_starts_from_the_checkpoint_with_lower_learning_rates(tiny_dat
     assert parameter_distance(scratch["G"], base["G"], G) > 100 * lr_g
 
 
+def test_fine_tune_with_another_discriminator_keeps_the_generator_and_starts_a_fresh_discriminator(tiny_data, tmp_path):
+    from scenebrush_trainer.networks import build_generator
+    from scenebrush_trainer.training.config import ModelConfig, from_dict
+
+    run_losses(tiny_data, tmp_path / "base", "--steps", "1", "--discriminator", "fpse")
+    base_ckpt = str(tmp_path / "base" / "checkpoint.pt")
+    same = run_losses(tiny_data, tmp_path / "same", "--init-from", base_ckpt, "--steps", "1")
+    assert next(e for e in same if e["event"] == "start")["model"]["discriminator"] == "fpse"  # not given: its own
+    ev = run_losses(tiny_data, tmp_path / "ft", "--init-from", base_ckpt, "--discriminator", "patchgan",
+                    "--train-preset", "finetune", "--steps", "1", "--seed", "1")  # fmt: skip
+    start = next(e for e in ev if e["event"] == "start")
+    assert start["model"]["discriminator"] == "patchgan" and start["step"] == 0
+    base, ft = checkpoint.load(tmp_path / "base"), checkpoint.load(tmp_path / "ft")
+    G = build_generator(from_dict(ModelConfig, base["model_config"]), 12)
+    assert parameter_distance(ft["G"], base["G"], G) <= start["train"]["lr_g"] * 1.05  # the generator carried on
+    assert set(ft["D"]) != set(base["D"])  # another network: a PatchGAN's weights, not the pyramid's
+    # the run's own checkpoint records the new kind, so resuming it keeps the PatchGAN
+    assert from_dict(ModelConfig, ft["model_config"]).discriminator == "patchgan"
+
+
 def test_fine_tune_keeps_the_loss_weights_of_its_checkpoint_unless_given(tiny_data, tmp_path):
     run_losses(tiny_data, tmp_path / "base", "--steps", "1", "--lambda-l1", "20", "--lambda-ms", "5", "--ms-pool", "4")
     base = str(tmp_path / "base")

@@ -24,7 +24,9 @@ def add_arguments(p) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--preset", default="small", choices=sorted(MODEL_PRESETS), help="network widths (default small)")
     g.add_argument("--generator", choices=list(GENERATORS), default="spade")
-    g.add_argument("--discriminator", choices=list(DISCRIMINATORS), default="fpse")
+    g.add_argument("--discriminator", choices=list(DISCRIMINATORS),
+                   help="default fpse; with --init-from the model's own, unless this names another kind: then a "
+                   "fresh discriminator of that kind (the generator keeps its weights)")  # fmt: skip
     g.add_argument("--modulation", choices=list(MODULATIONS), default="spade",
                    help="the spade generator's label modulation: spade (default; convolutions predict gamma/beta) "
                    "or clade (a learned gamma/beta per class, Tan et al. 2020): far cheaper at inference, quality "
@@ -118,7 +120,7 @@ def options(args) -> RunOptions:
     inherit = tuple(k for k in RECIPE if getattr(args, k) is None)
     return RunOptions(
         out=args.out, data=data, model=model, train=train_cfg, resume=args.resume, init_from=args.init_from,
-        inherit=inherit,
+        inherit=inherit, discriminator=args.discriminator,
         until=args.until, device=args.device, steps=args.steps, compile=args.compile,
     )  # fmt: skip
 

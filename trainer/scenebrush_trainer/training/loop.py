@@ -53,6 +53,8 @@ class RunOptions:
     steps: int | None = None  # on resume: a new total number of steps (changes the lr schedule)
     device: str = "auto"
     compile: str = "auto"  # auto | on | off: how this process runs the run (compiling.py); not part of the recipe
+    # fine-tune: the discriminator named on the command line; another kind than the checkpoint's starts fresh
+    discriminator: str | None = None
 
 
 # Ctrl-C, kill/service stop, and a closed terminal
@@ -153,6 +155,7 @@ class Meter:
 def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
     ckpt = checkpoint.load(checkpoint_path(opts.out)) if opts.resume else None
     init = checkpoint.load(opts.init_from) if opts.init_from and not ckpt else None
+    fresh_d = False  # a fine-tune with another kind of discriminator than its checkpoint's
     model, train_cfg = opts.model, opts.train
     if ckpt and ckpt.get("weights_only"):
         raise checkpoint.CheckpointError(
@@ -175,6 +178,11 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
             model = replace(model, predictors="light")
             log.info("folding %s's CC-FPSE predictors into light ones (1x1 output convs from a shared hidden conv)",
                      opts.init_from)  # fmt: skip
+        if opts.discriminator and opts.discriminator != model.discriminator:
+            fresh_d = True
+            log.info("replacing %s's %s discriminator with a fresh %s one (the generator keeps its weights)",
+                     opts.init_from, model.discriminator, opts.discriminator)  # fmt: skip
+            model = replace(model, discriminator=opts.discriminator)
         if opts.model.encoder and not model.encoder:
             model = replace(model, encoder=True)
             log.info("adding a style encoder to %s's model (fresh weights)", opts.init_from)
@@ -226,7 +234,7 @@ def prepare(opts: RunOptions, d: distributed.Dist, events: Events) -> Run:
                 f"{opts.init_from} was trained on {len(init['data']['classes']['classes'])} classes, the data has "
                 f"{len(spec.classes)}; fine-tuning needs the same classes"
             )
-        load_weights(run, init, optimisers=False)
+        load_weights(run, init, optimisers=False, discriminator=not fresh_d)
         log.info("fine-tuning from %s (step %d of its run)", opts.init_from, init["step"])
     elif checkpoint_path(opts.out).exists():
         raise checkpoint.CheckpointError(

@@ -111,10 +111,12 @@ def state_dict(run: Run) -> dict:
     }
 
 
-def load_weights(run: Run, ckpt: dict, optimisers: bool) -> None:
+def load_weights(run: Run, ckpt: dict, optimisers: bool, discriminator: bool = True) -> None:
+    """`discriminator` False: D keeps its fresh weights (a fine-tune with another kind of discriminator)."""
     nets, unwrap = run.nets, distributed.unwrap
     load_adding_style_norms(unwrap(nets.G), ckpt["G"])
-    unwrap(nets.D).load_state_dict(ckpt["D"])
+    if discriminator:
+        unwrap(nets.D).load_state_dict(ckpt["D"])
     if nets.E is not None and ckpt.get("E"):
         load_adding_style_norms(unwrap(nets.E), ckpt["E"])
     if run.ema is not None:
