@@ -49,12 +49,18 @@ STUDY_COMMIT=17bb040 # the trainer every study run trains with (its run.json rec
 # spade2-enc-192x256 (session 11, issue 13): the default generator (SPADE, spatial modulation) fine-tuned from
 # camvid-spade (2000 steps at 192x256) with a style encoder and style norms, L1 20, no mode seeking, bf16.
 # clade3 is paused from session 11 on (PAUSED): its mIoU crept up ~0.01 per 5000 steps, under the gate, FID flat.
+# spade2-enc and ccfpse3-light-enc were lost with session 11's machine (never carried: spade2 at ~3000 steps,
+# ccfpse3 at ~750) and give way to the same recipes with the study's recommended discriminators (issue 12,
+# docs/ablation.md: at 367 images, equal steps and equal CPU time, SPADE's lowest KID came with the multi-scale
+# PatchGAN and CC-FPSE's with FP; FPSE, the shipped models' discriminator, was never better): spade3-patchgan-enc
+# and ccfpse4-light-fp-enc keep their generator's weights and start a fresh discriminator of that kind
+# (`train --init-from ... --discriminator`, 7019429).
 RECOVERED=runs/long/ccfpse-recovered
 PAUSED=${PAUSED-clade3-style-192x256} # long runs `start` skips unless LONG names them
 LONG_RUNS=(
   "clade3-style-192x256|364ac3e|--data $DATA --init-from models/camvid-clade --style-norms --lambda-l1 20 --ema 0.999 --seed 2 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --threads 1"
-  "ccfpse3-light-enc-192x256|4820675|--data $DATA --init-from $RECOVERED --light-predictors --encoder --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 3 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
-  "spade2-enc-192x256|533c74b|--data $DATA --init-from models/camvid-spade --encoder --style-norms --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 4 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
+  "ccfpse4-light-fp-enc-192x256|7019429|--data $DATA --init-from $RECOVERED --light-predictors --discriminator fp --encoder --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 6 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
+  "spade3-patchgan-enc-192x256|7019429|--data $DATA --init-from models/camvid-spade --discriminator patchgan --encoder --style-norms --lambda-l1 20 --lambda-ms 0 --ema 0.999 --seed 5 --steps 40000 --checkpoint-every 250 --sample-every 2000 --log-every 50 --compile off --amp bf16 --threads 1"
 )
 
 log() { printf '[background_runs] %s\n' "$*" >&2; }
