@@ -64,6 +64,10 @@ def test_a_partial_study_reports_what_exists_and_names_the_missing_runs(tmp_path
     text = md.read_text()
     assert text.count(BLOCK_BEGIN) == 1 and text.count(BLOCK_END) == 1 and "older text" in text
     assert text.index(BLOCK_BEGIN) < text.index("older text") and "](report/curves-miou.png)" in text
+    # the short form lists only the differences that exceed the spread; the full report lists every one
+    assert "SPADE + FP minus CC-FPSE + FP = +0.200 (**exceeds" in text and "(within the seed spread;" not in text
+    assert "are within the seed spread (the full report lists every one)" in text
+    assert "(within the seed spread;" in readme
 
 
 def test_the_two_se_rule():

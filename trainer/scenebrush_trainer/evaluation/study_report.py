@@ -219,12 +219,16 @@ def table_lines(stats: list[dict], budget: StudyBudget) -> list[str]:
     return lines
 
 
-def comparison_lines(found: list[dict]) -> list[str]:
+def comparison_lines(found: list[dict], full: bool = True) -> list[str]:
+    """Every judged pair; the short form (docs/ablation.md) only those that exceed the spread."""
     decided = [f for f in found if f["separated"] is not None]
     if not decided:
         return ["No pair of cells has two or more scored seeds each yet: no difference can be judged."]
     lines = []
-    for f in decided:
+    if not full:
+        lines = [f"Of {len(decided)} comparisons, {sum(not f['separated'] for f in decided)} are within the seed "
+                 "spread (the full report lists every one); those that exceed it:", ""]  # fmt: skip
+    for f in decided if full else [f for f in decided if f["separated"]]:
         name, scale = METRICS[f["metric"]]
         verdict = "**exceeds the seed spread**" if f["separated"] else "within the seed spread"
         lines.append(f"- {f['size']} images, {name}: {f['label_a']} minus {f['label_b']} = "
@@ -272,7 +276,7 @@ def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="
         "",
         "Differences at equal training-set size (last step, and late-window means):",
         "",
-        *comparison_lines(found),
+        *comparison_lines(found, full),
         "",
         *equal_cpu_lines(budget, equal_cpu_stats(budget, stats)),
         "![mIoU learning curves](curves-miou.png)",
