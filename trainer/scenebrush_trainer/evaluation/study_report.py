@@ -168,7 +168,12 @@ def equal_cpu_lines(budget: StudyBudget, rows: list[dict]) -> list[str]:
                      f"{fmt_stat(r['step'], 0)} | {fmt_stat(r['miou'])} | {fmt_stat(r['kid'], 1, 1000)} |")  # fmt: skip
     found = [(a, b, m) for a, b in combinations(rows, 2) if a["cell"].size == b["cell"].size
              for m in ("miou", "kid") if separated(a[m], b[m])]  # fmt: skip
-    lines += ["", "Differences at equal CPU time that exceed the seed spread (every other pair is within it):", ""]
+    lines += [
+        "",
+        "Differences at equal CPU time that exceed the seed spread (every other pair with 2 or more seeds a cell is "
+        "within it):",
+        "",
+    ]
     lines += [f"- {a['cell'].size} images, {METRICS[m][0]}: {cell_label(a['cell'])} minus {cell_label(b['cell'])} = "
               f"{(a[m].mean - b[m].mean) * METRICS[m][1]:+.3f}" for a, b, m in found] or ["- none"]  # fmt: skip
     return lines + [""]
