@@ -242,7 +242,7 @@ def comparison_lines(found: list[dict], full: bool = True) -> list[str]:
     return lines
 
 
-def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="#", full=True) -> list[str]:
+def markdown(budget: StudyBudget, rows, stats, found, equal_cpu, segmenter: dict, heading="#", full=True) -> list[str]:
     done = [r for r in rows if r["status"] == "finished"]
     missing = [r for r in rows if r["status"] != "finished"]
     cpu = sum(r["cpu_seconds"] or 0 for r in rows) / 3600
@@ -283,7 +283,7 @@ def markdown(budget: StudyBudget, rows, stats, found, segmenter: dict, heading="
         "",
         *comparison_lines(found, full),
         "",
-        *equal_cpu_lines(budget, equal_cpu_stats(budget, stats)),
+        *equal_cpu_lines(budget, equal_cpu),
         "![mIoU learning curves](curves-miou.png)",
         "",
         "![KID learning curves](curves-kid.png)",
@@ -310,6 +310,7 @@ def write_report(budget: StudyBudget, work: Path, out: Path, val_spec, ablation_
     ruler = one_segmenter(rows) or {}
     stats = cell_stats(budget, rows)
     found = comparisons(stats)
+    equal_cpu = equal_cpu_stats(budget, stats)
     segmenter = next((r["final"] for r in rows if r["final"]), None) or next(
         (c for r in rows for c in r["curve"].values()), {}
     )
@@ -320,14 +321,14 @@ def write_report(budget: StudyBudget, work: Path, out: Path, val_spec, ablation_
                           **{m: vars(s[m]) for m in (*METRICS, "fid", "cpu_hours")}} for s in stats],
                "equal_cpu": [{"cell": r["cell"].name, "cpu_hours": r["cpu_hours"],
                               **{m: vars(r[m]) for m in ("step", "miou", "kid")}}
-                             for r in equal_cpu_stats(budget, stats)]}  # fmt: skip
+                             for r in equal_cpu]}  # fmt: skip
     write_json_atomic(out / "results.json", sanitize(summary))
     write_figures(budget, work, out, stats, val_spec, seg_info.get("real_miou"))
-    lines = markdown(budget, rows, stats, found, seg_info)
+    lines = markdown(budget, rows, stats, found, equal_cpu, seg_info)
     with atomic_path(out / "README.md") as tmp:
         tmp.write_text("\n".join(lines))
     if ablation_md is not None:
-        write_block(Path(ablation_md), markdown(budget, rows, stats, found, seg_info, "##", full=False), out)
+        write_block(Path(ablation_md), markdown(budget, rows, stats, found, equal_cpu, seg_info, "##", full=False), out)
     return summary
 
 
